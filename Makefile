@@ -1,0 +1,59 @@
+# The two commands of the README: `make run` and `make test`.
+# Everything the project needs is installed from here into .venv.
+
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TIDINGS_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/tidings
+TEST_DATA_DIR := $(CURDIR)/var/test
+
+.PHONY: run test test-sqlite test-postgres lint install bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Tidings needs Python 3.12 or newer; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/tidings migrate
+	$(BIN)/tidings demo
+	$(BIN)/tidings serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: $(STAMP)
+	rm -rf $(TEST_DATA_DIR)/sqlite
+	TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/sqlite TIDINGS_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# PostgreSQL runs when it answers; with CI=true it must answer.
+test-postgres: $(STAMP)
+	@if $(BIN)/python scripts/postgres_ready.py "$$TIDINGS_TEST_POSTGRES_URL"; then \
+		rm -rf $(TEST_DATA_DIR)/postgres; \
+		echo "== test suite on PostgreSQL"; \
+		TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/postgres TIDINGS_DATABASE_URL="$$TIDINGS_TEST_POSTGRES_URL" \
+			$(BIN)/python -m pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is required in CI and does not answer at $$TIDINGS_TEST_POSTGRES_URL"; exit 1; \
+	else \
+		echo "== PostgreSQL does not answer at $$TIDINGS_TEST_POSTGRES_URL: skipping its run"; \
+	fi
+
+test: lint
+	@echo "== test suite on SQLite"
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+bench: $(STAMP)
+	$(BIN)/python -m bench --list
+
+clean:
+	rm -rf $(VENV) var *.egg-info

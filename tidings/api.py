@@ -1,0 +1,140 @@
+"""The HTTP API at /api/v1: authentication, error shapes, and every area's router.
+
+Errors are ``application/problem+json`` (RFC 9457) with a ``code`` and, for
+invalid input, ``errors``: a list of ``{path, message}`` where ``path`` names
+the field in the request's own camelCase terms.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from tidings.core import selectors, services
+from tidings.core.api import keys as api_keys_router
+from tidings.core.api import router as project_router
+from tidings.core.errors import AuthenticationFailed, FieldError, NotFound, TidingsError
+from tidings.core.models import ApiKey
+
+logger = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer tdk_…``; ``request.auth`` becomes the ApiKey (with its project)."""
+
+    openapi_description = "An API key from Settings → API keys (or `tidings apikey create`)."
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        key = selectors.api_key_get_active(raw=token.strip())
+        if key is not None:
+            services.api_key_touch(api_key=key)
+        return key
+
+
+api = NinjaAPI(
+    title="Tidings API",
+    version="1",
+    description="Contacts, content, campaigns and sending for one Tidings project per API key.",
+    auth=ApiKeyAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def problem(
+    request: HttpRequest, status: int, code: str, title: str, detail: str, **extra: Any
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    body.update(extra)
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = PROBLEM
+    return response
+
+
+def _errors(errors: list[FieldError]) -> list[dict[str, str]]:
+    return [{"path": e.path, "message": e.message} for e in errors]
+
+
+@api.exception_handler(TidingsError)
+def tidings_error(request: HttpRequest, exc: TidingsError) -> HttpResponse:
+    extra: dict[str, Any] = {}
+    if hasattr(exc, "errors"):
+        extra["errors"] = _errors(exc.errors)
+    response = problem(request, exc.status, exc.code, exc.title, exc.detail, **extra)
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+# Where pydantic's location starts with the parameter's kind and name
+# (("body", "payload", "firstName")), the client only knows "firstName".
+_LOCATION_KINDS = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def _path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _LOCATION_KINDS:
+        kind = parts.pop(0)
+        if kind == "body" and len(parts) > 1:
+            parts.pop(0)  # the view's parameter name (payload)
+    return ".".join(str(p) for p in parts)
+
+
+def _message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [FieldError(_path(e.get("loc", ())), _message(e)) for e in exc.errors]
+    detail = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in errors)
+    return problem(request, 422, "validation_error", "Invalid input", detail, errors=_errors(errors))
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    error = AuthenticationFailed("send a valid API key as 'Authorization: Bearer <key>'")
+    response = tidings_error(request, error)
+    response["WWW-Authenticate"] = 'Bearer realm="tidings"'
+    return response
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return tidings_error(request, NotFound(str(exc) or None))
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(request, exc.status_code, "http_error", "Request failed", str(exc))
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled API error on %s %s", request.method, request.path)
+    return problem(
+        request,
+        500,
+        "server_error",
+        "Server error",
+        "an unexpected error occurred; it has been logged",
+    )
+
+
+api.add_router("/", project_router)
+api.add_router("/api-keys", api_keys_router)

@@ -1,0 +1,406 @@
+"""The ``tidings`` command.
+
+Every error is one line on stderr and a non-zero exit: 1 for a refused action
+(bad input, not found, conflict), 2 for bad configuration or usage, 3 when a
+service Tidings needs does not answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+EXIT_REFUSED = 1
+EXIT_CONFIG = 2
+EXIT_UNAVAILABLE = 3
+
+
+class CommandError(Exception):
+    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    print(f"tidings: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
+    import django
+
+    from tidings.core.config import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        fail(str(exc), EXIT_CONFIG)
+
+
+def _pending_migrations() -> list[str]:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{m.app_label}.{m.name}" for m, _ in plan]
+
+
+def _database_check() -> str:
+    from django.db import connection
+
+    try:
+        connection.ensure_connection()
+    except Exception as exc:
+        raise CommandError(
+            f"database unreachable: {str(exc).strip().splitlines()[0]}", EXIT_UNAVAILABLE
+        ) from exc
+    return f"{connection.vendor} {connection.settings_dict.get('NAME')}"
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from django.core.management import call_command
+
+    _database_check()
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    print("database is up to date")
+
+
+def _supervise(children: list[tuple[str, list[str]]]) -> int:
+    """Run the processes side by side; when one stops, stop the rest."""
+    processes = [(name, subprocess.Popen(command)) for name, command in children]
+    stopping = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    exit_code = 0
+    try:
+        while not stopping:
+            for name, process in processes:
+                code = process.poll()
+                if code is not None:
+                    print(f"tidings: {name} exited with status {code}; stopping", file=sys.stderr)
+                    exit_code = code or 1
+                    stopping = True
+                    break
+            time.sleep(0.2)
+    finally:
+        for _, process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for _, process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    return exit_code
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from django.conf import settings
+
+    from tidings.core.queue import QueueUnavailable, queue_check, worker_command
+
+    _database_check()
+    pending = _pending_migrations()
+    if pending:
+        raise CommandError(
+            f"{len(pending)} migration(s) not applied; run 'tidings migrate' first", EXIT_CONFIG
+        )
+    try:
+        queue_check()
+    except QueueUnavailable as exc:
+        raise CommandError(f"task queue unreachable: {exc}", EXIT_UNAVAILABLE) from exc
+    web = [
+        sys.executable, "-m", "granian",
+        "--interface", "wsgi",
+        "--host", args.host,
+        "--port", str(args.port),
+        "--workers", str(args.workers),
+        "--blocking-threads", str(args.threads),
+        "--no-ws",
+        "--log-level", "warning",
+        "tidings.wsgi:application",
+    ]  # fmt: skip
+    children = [("web server", web)]
+    if settings.TASKS_BACKEND != "immediate" and not args.no_worker:
+        children += [(f"worker {n + 1}", worker_command()) for n in range(args.task_workers)]
+    print(f"Tidings is serving on http://{args.host}:{args.port} (links in emails use {settings.BASE_URL})")
+    sys.stdout.flush()
+    raise SystemExit(_supervise(children))
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from tidings.core.queue import QueueUnavailable, queue_check, worker_command
+
+    _database_check()
+    try:
+        queue_check()
+        command = worker_command(queues=args.queue, burst=args.burst, max_tasks=args.max_tasks)
+    except QueueUnavailable as exc:
+        raise CommandError(str(exc), EXIT_UNAVAILABLE) from exc
+    if args.processes == 1:
+        raise SystemExit(subprocess.call(command))
+    raise SystemExit(_supervise([(f"worker {n + 1}", command) for n in range(args.processes)]))
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if args.password:
+        return args.password
+    if not sys.stdin.isatty():
+        raise CommandError("no password: pass --password or --password-stdin", EXIT_CONFIG)
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password (again): "):
+        raise CommandError("the passwords differ")
+    return first
+
+
+def cmd_createuser(args: argparse.Namespace) -> None:
+    from tidings.core import services
+    from tidings.core.models import Project
+
+    password = _read_password(args)
+    project = None
+    if args.project:
+        project = Project.objects.filter(slug=args.project).first()
+        if project is None:
+            raise CommandError(f"no project with slug {args.project!r}")
+    user = services.user_create(
+        username=args.username, password=password, email=args.email or "", superuser=args.superuser
+    )
+    if project is not None:
+        services.membership_set(project=project, user=user, role=args.role)
+    print(f"created user {user.get_username()}" + (f", {args.role} of {project.slug}" if project else ""))
+
+
+def cmd_project_create(args: argparse.Namespace) -> None:
+    from django.contrib.auth import get_user_model
+
+    from tidings.core import services
+
+    owner = None
+    if args.owner:
+        owner = get_user_model().objects.filter(username=args.owner).first()
+        if owner is None:
+            raise CommandError(f"no user named {args.owner!r}")
+    project = services.project_create(
+        name=args.name,
+        slug=args.slug,
+        owner=owner,
+        postal_address=args.postal_address or "",
+        default_from_name=args.from_name or "",
+    )
+    if args.json:
+        _print_json({"id": project.pk, "slug": project.slug, "name": project.name})
+    else:
+        print(f"created project {project.name} (slug {project.slug}, id {project.pk})")
+
+
+def cmd_project_list(args: argparse.Namespace) -> None:
+    from tidings.core.models import Project
+
+    rows = [{"id": p.pk, "slug": p.slug, "name": p.name} for p in Project.objects.all()]
+    if args.json:
+        _print_json(rows)
+        return
+    _print_table(["id", "slug", "name"], [[r["id"], r["slug"], r["name"]] for r in rows])
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> None:
+    from tidings.core import services
+    from tidings.core.models import Project
+
+    project = Project.objects.filter(slug=args.project).first()
+    if project is None:
+        raise CommandError(f"no project with slug {args.project!r}")
+    issued = services.api_key_create(project=project, name=args.name)
+    if args.json:
+        _print_json({"id": issued.api_key.pk, "prefix": issued.api_key.prefix, "key": issued.secret})
+        return
+    print(issued.secret)
+    print(
+        f"(key {issued.api_key.prefix}… for {project.slug}; shown once, store it now)",
+        file=sys.stderr,
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from tidings.core.demo import demo_seed
+
+    result = demo_seed()
+    print(result.summary())
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    from tidings.core.checks import run_checks
+
+    results = run_checks()
+    failed = False
+    for name, ok, detail in results:
+        failed = failed or not ok
+        mark = "ok  " if ok else "FAIL"
+        print(f"{mark} {name}: {detail}")
+    if failed:
+        raise SystemExit(EXIT_UNAVAILABLE)
+
+
+def cmd_manage(args: argparse.Namespace) -> None:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tidings manage", *args.args])
+
+
+# -- output -------------------------------------------------------------------
+
+
+def _print_json(value: object) -> None:
+    import json
+
+    print(json.dumps(value, indent=2, default=str))
+
+
+def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+# -- parser -------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port up to 65535, got {value}")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see '{self.prog} --help')", EXIT_CONFIG)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="tidings", description="Self-hosted email marketing and transactional email.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+
+    def add(name: str, handler: Callable[[argparse.Namespace], None], help: str, **kw: Any) -> Parser:
+        p = sub.add_parser(name, help=help, description=help, **kw)
+        p.set_defaults(handler=handler)
+        return p
+
+    cores = os.cpu_count() or 1
+    p = add("serve", cmd_serve, "Serve the web UI and API, with a task worker beside it.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=cores,
+        help=f"web processes (default {cores}, the cores)",
+    )
+    p.add_argument("--threads", type=_positive, default=4, help="threads per web process (default 4)")
+    p.add_argument("--task-workers", type=_positive, default=1, help="task worker processes (default 1)")
+    p.add_argument("--no-worker", action="store_true", help="serve only; run workers with 'tidings worker'")
+
+    p = add("worker", cmd_worker, "Run task workers alone (scale-out: many processes, many machines).")
+    p.add_argument("--processes", type=_positive, default=1, help="worker processes to run (default 1)")
+    p.add_argument("--queue", action="append", help="queue to work on (repeatable; default all)")
+    p.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+    p.add_argument("--max-tasks", type=_positive, help="exit after this many tasks")
+
+    p = add("migrate", cmd_migrate, "Create or upgrade the database tables.")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+    p = add("createuser", cmd_createuser, "Create a login for the web UI.")
+    p.add_argument("username")
+    p.add_argument("--email")
+    p.add_argument("--password", help="the password (prefer --password-stdin or the prompt)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.add_argument("--superuser", action="store_true", help="may use /admin/")
+    p.add_argument("--project", help="slug of a project to add the user to")
+    p.add_argument("--role", default="owner", choices=["owner", "admin", "editor", "viewer"])
+
+    project = add("project", lambda a: None, "Manage projects.")
+    project_sub = project.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    p = project_sub.add_parser("create", help="create a project", description="Create a project.")
+    p.set_defaults(handler=cmd_project_create)
+    p.add_argument("name")
+    p.add_argument("--slug")
+    p.add_argument("--owner", help="username of the first owner")
+    p.add_argument("--postal-address")
+    p.add_argument("--from-name", help="default sender name")
+    p.add_argument("--json", action="store_true")
+    p = project_sub.add_parser("list", help="list projects", description="List projects.")
+    p.set_defaults(handler=cmd_project_list)
+    p.add_argument("--json", action="store_true")
+
+    apikey = add("apikey", lambda a: None, "Manage API keys.")
+    apikey_sub = apikey.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    p = apikey_sub.add_parser(
+        "create",
+        help="create an API key (prints the secret once)",
+        description="Create an API key.",
+    )
+    p.set_defaults(handler=cmd_apikey_create)
+    p.add_argument("--project", required=True, help="project slug")
+    p.add_argument("--name", required=True, help="what the key is for")
+    p.add_argument("--json", action="store_true")
+
+    add("demo", cmd_demo, "Seed a demo project and admin login (safe to run again).")
+    add("check", cmd_check, "Report configuration and whether the database and queue answer.")
+    p = add("manage", cmd_manage, "Run a Django management command.", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _version() -> str:
+    from tidings import __version__
+
+    return f"tidings {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    setup_django()
+    from tidings.core.errors import TidingsError
+
+    try:
+        args.handler(args)
+    except CommandError as exc:
+        fail(str(exc), exc.code)
+    except TidingsError as exc:
+        fail(exc.detail, EXIT_REFUSED)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)

@@ -1,0 +1,142 @@
+"""Reading TIDINGS_* environment variables.
+
+Settings are read once, at start. A wrong value raises ``ConfigError`` whose
+message is one line naming the variable, so ``tidings`` can print it and exit.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+TASK_BACKENDS = ("db", "rq", "immediate")
+
+
+class ConfigError(ImproperlyConfigured):
+    """A TIDINGS_* variable holds a value Tidings cannot use."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: {problem}")
+
+
+def env_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
+def env_choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = environ.get(name, default).strip().lower()
+    if raw not in choices:
+        raise ConfigError(name, f"expected one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def env_list(environ: Mapping[str, str], name: str) -> list[str] | None:
+    raw = environ.get(name)
+    if raw is None:
+        return None
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items:
+        raise ConfigError(name, "expected a comma-separated list, got nothing")
+    return items
+
+
+def base_url(environ: Mapping[str, str], name: str = "TIDINGS_BASE_URL") -> str:
+    raw = environ.get(name, "http://127.0.0.1:8000").strip()
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(name, f"expected an http(s) URL such as https://mail.example.com, got {raw!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError(name, f"must not carry a query or fragment, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def data_dir(environ: Mapping[str, str], name: str = "TIDINGS_DATA_DIR") -> Path:
+    path = Path(environ.get(name, "./var")).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(name, f"cannot create {path}: {exc.strerror}") from exc
+    if not os.access(path, os.W_OK):
+        raise ConfigError(name, f"{path} is not writable")
+    return path
+
+
+def secret_key(environ: Mapping[str, str], directory: Path, name: str = "TIDINGS_SECRET_KEY") -> str:
+    """The configured key, else one generated on first start and kept in the data dir."""
+    raw = environ.get(name)
+    if raw is not None:
+        if len(raw) < 32:
+            raise ConfigError(name, f"must be at least 32 characters long, got {len(raw)}")
+        return raw
+    path = directory / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ConfigError(name, f"unset, and the key kept in {path} is too short; delete it")
+        return key
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def database(
+    environ: Mapping[str, str], directory: Path, name: str = "TIDINGS_DATABASE_URL"
+) -> dict[str, Any]:
+    import dj_database_url
+
+    raw = environ.get(name) or f"sqlite:///{directory / 'tidings.sqlite3'}"
+    scheme = urlsplit(raw).scheme
+    if scheme == "sqlite":
+        config = dj_database_url.parse(raw)
+        if config["NAME"] in ("", ":memory:"):
+            raise ConfigError(name, "an SQLite URL needs a file path, e.g. sqlite:////srv/tidings/db.sqlite3")
+        config["OPTIONS"] = {
+            # Web requests and workers write the same file: take the write
+            # lock up front and wait for it instead of failing with "locked".
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;"
+            ),
+        }
+        config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name("test_" + Path(config["NAME"]).name))}
+        return config
+    if scheme in ("postgres", "postgresql", "pgsql"):
+        config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+        if not config.get("NAME"):
+            raise ConfigError(name, f"a PostgreSQL URL needs a database name, got {raw!r}")
+        return config
+    raise ConfigError(
+        name,
+        f"unsupported scheme {scheme!r}; use sqlite:///path/to/file or postgres://user@host/db",
+    )
+
+
+def redis_url(environ: Mapping[str, str], name: str = "TIDINGS_REDIS_URL") -> str:
+    raw = environ.get(name, "redis://127.0.0.1:6379/0").strip()
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(name, f"expected a redis://, rediss:// or unix:// URL, got {raw!r}")
+    return raw

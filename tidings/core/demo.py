@@ -1,0 +1,108 @@
+"""The demo seed behind ``tidings demo`` and ``make run``: safe to run again.
+
+The first run creates the ``demo`` project, an ``admin`` login and an API key,
+and keeps the generated password and key in ``<data dir>/demo-credentials``
+(mode 0600) so later runs can print them again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from tidings.core import services
+from tidings.core.models import Project, Role
+
+DEMO_SLUG = "demo"
+DEMO_USERNAME = "admin"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    project: Project
+    username: str
+    password: str | None
+    api_key: str | None
+    created: bool
+
+    def summary(self) -> str:
+        lines = [
+            f"Demo project: {self.project.name} ({'created' if self.created else 'already there'})",
+            f"Log in at {settings.BASE_URL}/login/ as {self.username!r}"
+            + (
+                f" with password {self.password!r}" if self.password else " (password changed since the seed)"
+            ),
+        ]
+        if self.api_key:
+            lines.append(f"Demo API key: {self.api_key}")
+        return "\n".join(lines)
+
+
+def _credentials_path() -> os.PathLike[str]:
+    return settings.DATA_DIR / "demo-credentials"
+
+
+def _load_credentials() -> dict[str, str]:
+    path = _credentials_path()
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_credentials(data: dict[str, str]) -> None:
+    path = _credentials_path()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle)
+
+
+@transaction.atomic
+def demo_seed() -> DemoResult:
+    """Create what is missing of the demo; report the login either way."""
+    User = get_user_model()
+    credentials = _load_credentials()
+    created = False
+
+    project = Project.objects.filter(slug=DEMO_SLUG).first()
+    if project is None:
+        project = services.project_create(
+            name="Demo",
+            slug=DEMO_SLUG,
+            postal_address="Tidings Demo Ltd\n1 Harbour Street\nPortsmouth PO1 2AB\nUnited Kingdom",
+            default_from_name="Tidings Demo",
+        )
+        created = True
+
+    user = User.objects.filter(username=DEMO_USERNAME).first()
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = services.user_create(username=DEMO_USERNAME, password=password, superuser=True)
+        credentials["password"] = password
+        created = True
+    services.membership_set(project=project, user=user, role=Role.OWNER)
+
+    if not credentials.get("api_key"):
+        credentials["api_key"] = services.api_key_create(
+            project=project, name="Demo key", created_by=user
+        ).secret
+    _save_credentials(credentials)
+
+    password = credentials.get("password")
+    if password and not user.check_password(password):
+        password = None
+    return DemoResult(
+        project=project,
+        username=DEMO_USERNAME,
+        password=password,
+        api_key=credentials["api_key"],
+        created=created,
+    )

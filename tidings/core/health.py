@@ -1,0 +1,41 @@
+"""Probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from tidings.core.queue import QueueUnavailable, queue_check
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up. Touches nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """The database and the task queue answer."""
+    checks: dict[str, str] = {}
+    ready = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        ready = False
+        checks["database"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    try:
+        queue_check()
+        checks["queue"] = "ok"
+    except QueueUnavailable as exc:
+        ready = False
+        checks["queue"] = str(exc)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )

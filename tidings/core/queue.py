@@ -1,0 +1,70 @@
+"""The task queue as configured (TIDINGS_TASKS_BACKEND): reachability and workers.
+
+Tasks themselves are plain ``django.tasks.task`` functions in each app's
+``tasks.py``. With the ``rq`` backend they run through the ``django_tasks``
+backport, so code must not depend on the result or signal classes of either.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.conf import settings
+from django.db import connection
+
+
+class QueueUnavailable(Exception):
+    pass
+
+
+def queue_check() -> str:
+    """A short description of the reachable queue; raises QueueUnavailable otherwise."""
+    backend = settings.TASKS_BACKEND
+    if backend == "db":
+        from django_tasks_db.models import DBTaskResult
+
+        try:
+            waiting = DBTaskResult.objects.filter(status="READY").count()
+        except Exception as exc:
+            raise QueueUnavailable(f"database queue: {exc}".splitlines()[0]) from exc
+        return f"database queue ({connection.vendor}), {waiting} task(s) waiting"
+    if backend == "rq":
+        import redis
+
+        try:
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+            client.ping()
+        except redis.RedisError as exc:
+            raise QueueUnavailable(f"Redis at {settings.REDIS_URL}: {exc}") from exc
+        return f"Redis queue at {settings.REDIS_URL}"
+    return "immediate (tasks run inside the request; no worker)"
+
+
+def worker_command(
+    *, queues: list[str] | None = None, burst: bool = False, max_tasks: int | None = None
+) -> list[str]:
+    """The command line of one worker process for the configured backend."""
+    queues = queues or list(settings.TASK_QUEUES)
+    base = [sys.executable, "-m", "tidings", "manage"]
+    if settings.TASKS_BACKEND == "db":
+        command = [
+            *base,
+            "db_worker",
+            "--queue-name",
+            ",".join(queues),
+            "--no-reload",
+            "--no-startup-delay",
+        ]
+        if burst:
+            command.append("--batch")
+        if max_tasks:
+            command += ["--max-tasks", str(max_tasks)]
+        return command
+    if settings.TASKS_BACKEND == "rq":
+        command = [*base, "rqworker", "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
+        if burst:
+            command.append("--burst")
+        if max_tasks:
+            command += ["--max-jobs", str(max_tasks)]
+        return [*command, *queues]
+    raise QueueUnavailable("the immediate backend runs tasks in-process; it has no worker")

@@ -1,0 +1,60 @@
+"""API shapes for the core area. JSON field names are camelCase."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class CamelSchema(Schema):
+    """Base of every API schema: snake_case in Python, camelCase on the wire."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class ProjectOut(CamelSchema):
+    id: int
+    name: str
+    slug: str
+    postal_address: str
+    brand_color: str
+    logo_url: str
+    default_from_name: str
+    created_at: datetime
+
+
+class ProjectPatch(CamelSchema):
+    name: str | None = Field(None, max_length=200)
+    slug: str | None = None
+    postal_address: str | None = None
+    brand_color: str | None = Field(None, examples=["#2f5d8a"])
+    logo_url: str | None = None
+    default_from_name: str | None = None
+
+
+class ApiKeyOut(CamelSchema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The secret. Shown in this response only; store it now.")
+
+
+class ApiKeyIn(CamelSchema):
+    name: str = Field(min_length=1, max_length=100, examples=["Production app"])
+
+
+class MemberOut(CamelSchema):
+    id: int
+    username: str = Field(validation_alias="user.username")
+    email: str = Field(validation_alias="user.email")
+    role: str
+    created_at: datetime
