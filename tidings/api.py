@@ -8,6 +8,8 @@ the field in the request's own camelCase terms.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
+from pydantic.alias_generators import to_camel
 
 from tidings.core import selectors, services
 from tidings.core.api import keys as api_keys_router
@@ -25,6 +28,7 @@ from tidings.core.models import ApiKey
 logger = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+API_PREFIX = "/api/"
 
 
 class ApiKeyAuth(HttpBearer):
@@ -89,9 +93,9 @@ def _path(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = list(loc)
     if parts and parts[0] in _LOCATION_KINDS:
         kind = parts.pop(0)
-        if kind == "body" and len(parts) > 1:
-            parts.pop(0)  # the view's parameter name (payload)
-    return ".".join(str(p) for p in parts)
+        if kind == "body" and parts:
+            parts.pop(0)  # the view's parameter name (payload); the client never saw it
+    return ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in parts)
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -121,7 +125,10 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return problem(request, exc.status_code, "http_error", "Request failed", str(exc))
+    if exc.status_code == 400:
+        detail = "the request body is not valid JSON" if "parse" in str(exc) else str(exc)
+        return problem(request, 400, "bad_request", "Bad request", detail)
+    return problem(request, exc.status_code, "http_error", HTTPStatus(exc.status_code).phrase, str(exc))
 
 
 @api.exception_handler(Exception)
@@ -134,6 +141,33 @@ def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         "Server error",
         "an unexpected error occurred; it has been logged",
     )
+
+
+def problem_middleware(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+    """Under /api/ every error is problem+json, also those raised before a view runs
+    (an unknown path, a method the path does not take)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith(API_PREFIX)
+            and not response.get("Content-Type", "").startswith(("application/json", PROBLEM))
+        ):
+            status = response.status_code
+            phrase = HTTPStatus(status).phrase
+            detail = {
+                404: f"no API endpoint at {request.path}",
+                405: f"{request.method} is not allowed here; allowed: {response.get('Allow', 'none')}",
+            }.get(status, phrase)
+            code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+            replaced = problem(request, status, code, phrase, detail)
+            if "Allow" in response:
+                replaced["Allow"] = response["Allow"]
+            return replaced
+        return response
+
+    return middleware
 
 
 api.add_router("/", project_router)

@@ -15,6 +15,12 @@ class CamelSchema(Schema):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+class CamelIn(CamelSchema):
+    """Base of request bodies: an unknown field is an error, so a typo never passes silently."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
 class ProjectOut(CamelSchema):
     id: int
     name: str
@@ -26,7 +32,7 @@ class ProjectOut(CamelSchema):
     created_at: datetime
 
 
-class ProjectPatch(CamelSchema):
+class ProjectPatch(CamelIn):
     name: str | None = Field(None, max_length=200)
     slug: str | None = None
     postal_address: str | None = None
@@ -48,7 +54,7 @@ class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The secret. Shown in this response only; store it now.")
 
 
-class ApiKeyIn(CamelSchema):
+class ApiKeyIn(CamelIn):
     name: str = Field(min_length=1, max_length=100, examples=["Production app"])
 
 

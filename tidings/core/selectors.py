@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
@@ -24,12 +25,14 @@ def api_key_get_active(*, raw: str) -> ApiKey | None:
     """The active key whose secret is ``raw``, with its project; None if unknown or revoked."""
     if not raw.startswith(API_KEY_PREFIX) or len(raw) > 200:
         return None
-    key = (
-        ApiKey.objects.select_related("project")
-        .filter(key_hash=hash_api_key(raw), revoked_at__isnull=True)
-        .first()
-    )
-    return key
+    # Every API request comes through here: .get() on the unique digest, no
+    # ORDER BY, and the project in the same query.
+    try:
+        return ApiKey.objects.select_related("project").get(
+            key_hash=hash_api_key(raw), revoked_at__isnull=True
+        )
+    except ApiKey.DoesNotExist:
+        return None
 
 
 def api_key_list(*, project: Project) -> QuerySet[ApiKey]:
@@ -59,3 +62,26 @@ def membership_list(*, project: Project) -> QuerySet[Membership]:
 
 def project_owners(*, project: Project) -> QuerySet[Membership]:
     return membership_list(project=project).filter(role=Role.OWNER)
+
+
+def project_get_for_user(*, user: AbstractBaseUser, project_id: int) -> Project:
+    """One of the projects ``user`` is a member of; any other id is ``NotFound``."""
+    try:
+        return project_list_for_user(user=user).get(pk=project_id)
+    except (Project.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("project not found") from exc
+
+
+@dataclass(frozen=True)
+class ProjectOverview:
+    """What a project's home page sums up."""
+
+    member_count: int
+    active_api_key_count: int
+
+
+def project_overview(*, project: Project) -> ProjectOverview:
+    return ProjectOverview(
+        member_count=scoped(Membership, project).count(),
+        active_api_key_count=scoped(ApiKey, project).filter(revoked_at__isnull=True).count(),
+    )

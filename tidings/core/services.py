@@ -109,6 +109,9 @@ def project_update(*, project: Project, **changes: Any) -> Project:
     unknown = set(changes) - set(PROJECT_FIELDS)
     if unknown:
         raise ValidationError([FieldError(CAMEL.get(f, f), "unknown field") for f in sorted(unknown)])
+    for field in ("postal_address", "logo_url", "default_from_name"):
+        if field in changes and changes[field] is None:
+            changes[field] = ""  # null clears an optional text
     errors = _project_errors(changes)
     if errors:
         raise ValidationError(errors)
