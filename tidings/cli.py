@@ -77,8 +77,13 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print("database is up to date")
 
 
-def _supervise(children: list[tuple[str, list[str]]]) -> int:
-    """Run the processes side by side; when one stops, stop the rest."""
+def _supervise(children: list[tuple[str, list[str]]], *, until_all_done: bool = False) -> int:
+    """Run the processes side by side and pass SIGTERM/SIGINT on to them.
+
+    A long-running set (``serve``, ``worker``) stops as a whole when one of its
+    processes exits, so a supervisor above us sees the failure; with
+    ``until_all_done`` (burst workers) each runs to its end.
+    """
     processes = [(name, subprocess.Popen(command)) for name, command in children]
     stopping = False
 
@@ -91,12 +96,15 @@ def _supervise(children: list[tuple[str, list[str]]]) -> int:
     exit_code = 0
     try:
         while not stopping:
-            for name, process in processes:
-                code = process.poll()
-                if code is not None:
-                    print(f"tidings: {name} exited with status {code}; stopping", file=sys.stderr)
-                    exit_code = code or 1
-                    stopping = True
+            codes = [(name, process.poll()) for name, process in processes]
+            if until_all_done:
+                if all(code is not None for _, code in codes):
+                    return max(code or 0 for _, code in codes)
+            else:
+                ended = next(((name, code) for name, code in codes if code is not None), None)
+                if ended is not None:
+                    print(f"tidings: {ended[0]} exited with status {ended[1]}; stopping", file=sys.stderr)
+                    exit_code = ended[1] or 1
                     break
             time.sleep(0.2)
     finally:
@@ -148,17 +156,24 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
+    from django.conf import settings
+
     from tidings.core.queue import QueueUnavailable, queue_check, worker_command
 
+    unknown = sorted(set(args.queue or ()) - set(settings.TASK_QUEUES))
+    if unknown:
+        raise CommandError(
+            f"no queue named {', '.join(unknown)}; queues: {', '.join(settings.TASK_QUEUES)}", EXIT_CONFIG
+        )
     _database_check()
     try:
         queue_check()
         command = worker_command(queues=args.queue, burst=args.burst, max_tasks=args.max_tasks)
     except QueueUnavailable as exc:
         raise CommandError(str(exc), EXIT_UNAVAILABLE) from exc
-    if args.processes == 1:
-        raise SystemExit(subprocess.call(command))
-    raise SystemExit(_supervise([(f"worker {n + 1}", command) for n in range(args.processes)]))
+    finite = args.burst or args.max_tasks is not None
+    workers = [(f"worker {n + 1}", command) for n in range(args.processes)]
+    raise SystemExit(_supervise(workers, until_all_done=finite))
 
 
 def _read_password(args: argparse.Namespace) -> str:

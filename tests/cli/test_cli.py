@@ -218,3 +218,14 @@ def test_serve_answers_ui_api_and_probes_then_stops_cleanly(
     output = process.stdout.read() if process.stdout else ""
     assert "Tidings is serving on" in output
     assert "Traceback" not in output
+
+
+def test_worker_refuses_an_unknown_queue(data_dir: Path) -> None:
+    done = tidings(data_dir, "worker", "--queue", "nope")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "tidings: no queue named nope; queues: default"
+
+
+def test_burst_workers_exit_zero_when_the_queue_is_empty(data_dir: Path) -> None:
+    done = tidings(data_dir, "worker", "--burst", "--processes", "2")
+    assert done.returncode == 0, done.stderr
