@@ -1,5 +1,75 @@
+"""Template context for every page: the current project and the navigation of DESIGN.md §2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from django.http import HttpRequest
+from django.urls import reverse
+
+from tidings.web.access import Current, current_for
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    label: str
+    items: list[NavItem]
+
+
+# (group, [(label, url name, url names that also mark it active)])
+SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
+    ("Audience", [("Contacts", "contacts", ()), ("Tags", "tags", ()), ("Segments", "segments", ())]),
+    ("", [("Create", "create", ()), ("Campaigns", "campaigns", ()), ("Results", "results", ())]),
+    (
+        "Settings",
+        [
+            ("Project", "project_settings", ()),
+            ("Email providers", "providers", ()),
+            ("Domains", "domains", ()),
+            ("Topics", "topics", ()),
+            ("API keys", "api_keys", ("api_key_revoke",)),
+            ("Members", "members", ()),
+        ],
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Navigation:
+    current: Current
+    groups: list[NavGroup]
+    # Where the project switcher returns to: the section the user is in.
+    section_url: str
+
+
+def _url_name(request: HttpRequest) -> str | None:
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.namespace != "web":
+        return None
+    return match.url_name
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
-    return {}
+    current = current_for(request)
+    if current is None:
+        return {"nav": None}
+    here = _url_name(request)
+    section_url = reverse("web:home")
+    groups = []
+    for group, items in SECTIONS:
+        nav_items = []
+        for label, name, also in items:
+            url = reverse(f"web:{name}")
+            active = here == name or here in also
+            if active:
+                section_url = url
+            nav_items.append(NavItem(label=label, url=url, active=active))
+        groups.append(NavGroup(label=group, items=nav_items))
+    return {"nav": Navigation(current=current, groups=groups, section_url=section_url)}

@@ -1,0 +1,70 @@
+"""Forms of the UI. They collect input; the services decide what is valid."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from tidings.core.errors import ValidationError
+from tidings.core.models import Project
+
+_CAMEL_HUMP = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def field_name(path: str) -> str:
+    """A service's camelCase error path (``brandColor``) as a form field name (``brand_color``)."""
+    return _CAMEL_HUMP.sub("_", path.split(".")[0]).lower()
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's field errors on the form's fields; the rest above the form."""
+    for error in exc.errors:
+        message = error.message[:1].upper() + error.message[1:]
+        name = field_name(error.path) if error.path else ""
+        if name in form.fields:
+            form.add_error(name, message)
+        else:
+            form.add_error(None, f"{error.path}: {message}" if error.path else message)
+
+
+def _text(**attrs: object) -> forms.TextInput:
+    return forms.TextInput(attrs={"spellcheck": "false", **attrs})
+
+
+class ProjectSettingsForm(forms.Form):
+    name = forms.CharField(required=False, widget=_text(maxlength=200))
+    postal_address = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+        help_text="Printed in every marketing email, as anti-spam laws require.",
+    )
+    brand_color = forms.CharField(
+        required=False,
+        label="Brand colour",
+        widget=_text(maxlength=7, placeholder="#2f5d8a", autocomplete="off"),
+        help_text="Your brand's main colour as a hex value.",
+    )
+    logo_url = forms.CharField(
+        required=False,
+        label="Logo URL",
+        widget=forms.URLInput(attrs={"maxlength": 500, "placeholder": "https://"}),
+    )
+    default_from_name = forms.CharField(
+        required=False,
+        label="Default from-name",
+        widget=_text(maxlength=200),
+        help_text="The sender name recipients see unless a campaign sets its own.",
+    )
+
+    @classmethod
+    def for_project(cls, project: Project) -> ProjectSettingsForm:
+        return cls(initial={name: getattr(project, name) for name in cls.base_fields})
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        required=False,
+        widget=_text(maxlength=100, placeholder="e.g. Website signup form", required=True),
+        help_text="What the key is for, so you know what breaks if you revoke it.",
+    )

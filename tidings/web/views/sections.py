@@ -1,0 +1,96 @@
+"""The project's home and the sections whose features are still to come.
+
+Each says plainly that it is empty for this project and what it will hold;
+nothing here pretends to work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tidings.core import selectors
+from tidings.web.access import Current, project_view
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    group: str
+    empty: str  # "There are no … in {project} yet." — the noun phrase
+    holds: str  # one sentence: what the section will hold
+
+
+SECTIONS = {
+    "contacts": Section(
+        "Contacts",
+        "Audience",
+        "contacts",
+        "Contacts are the people in this project's audience, each with their address, name, "
+        "subscription status and consent record.",
+    ),
+    "tags": Section(
+        "Tags",
+        "Audience",
+        "tags",
+        "Tags are labels, such as “vip”, that you put on contacts to group them by hand.",
+    ),
+    "segments": Section(
+        "Segments",
+        "Audience",
+        "segments",
+        "Segments are saved rules over contact fields, tags and activity, "
+        "so their members are always current.",
+    ),
+    "create": Section(
+        "Create",
+        "",
+        "email drafts",
+        "Here you will draft emails with the composer, shaped for a contact, a tag or a segment.",
+    ),
+    "campaigns": Section(
+        "Campaigns",
+        "",
+        "campaigns",
+        "A campaign sends one email to a segment or tag, now or at a set time, and shows its progress.",
+    ),
+    "results": Section(
+        "Results",
+        "",
+        "results",
+        "Deliveries, opens, clicks, bounces and unsubscribes of sent campaigns are reported here.",
+    ),
+    "providers": Section(
+        "Email providers",
+        "Settings",
+        "email provider connections",
+        "A provider connection is how this project's mail leaves: your own SMTP relay "
+        "or a service such as Amazon SES, SendGrid or Postmark.",
+    ),
+    "domains": Section(
+        "Domains",
+        "Settings",
+        "sending domains",
+        "Sending domains are the domains this project may send from, each verified through DNS.",
+    ),
+    "topics": Section(
+        "Topics",
+        "Settings",
+        "topics",
+        "Topics are subjects, such as “Product news”, that contacts opt in to or out of "
+        "in their preference center.",
+    ),
+}
+
+
+@project_view
+def home(request: HttpRequest, current: Current) -> HttpResponse:
+    overview = selectors.project_overview(project=current.project)
+    return render(request, "web/home.html", {"overview": overview})
+
+
+@project_view
+def section(request: HttpRequest, current: Current, name: str) -> HttpResponse:
+    return render(request, "web/section.html", {"section": SECTIONS[name]})
