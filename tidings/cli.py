@@ -207,6 +207,22 @@ def cmd_createuser(args: argparse.Namespace) -> None:
     print(f"created user {user.get_username()}" + (f", {args.role} of {project.slug}" if project else ""))
 
 
+def cmd_member_add(args: argparse.Namespace) -> None:
+    from django.contrib.auth import get_user_model
+
+    from tidings.core import services
+    from tidings.core.models import Project
+
+    user = get_user_model().objects.filter(username=args.username).first()
+    if user is None:
+        raise CommandError(f"no user named {args.username!r}")
+    project = Project.objects.filter(slug=args.project).first()
+    if project is None:
+        raise CommandError(f"no project with slug {args.project!r}")
+    services.membership_set(project=project, user=user, role=args.role)
+    print(f"{user.get_username()} is now {args.role} of {project.slug}")
+
+
 def cmd_project_create(args: argparse.Namespace) -> None:
     from django.contrib.auth import get_user_model
 
@@ -380,6 +396,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = project_sub.add_parser("list", help="list projects", description="List projects.")
     p.set_defaults(handler=cmd_project_list)
     p.add_argument("--json", action="store_true")
+
+    member = add("member", lambda a: None, "Manage who belongs to a project.")
+    member_sub = member.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    p = member_sub.add_parser(
+        "add", help="add a login to a project, or change its role", description="Add a member."
+    )
+    p.set_defaults(handler=cmd_member_add)
+    p.add_argument("username")
+    p.add_argument("--project", required=True, help="project slug")
+    p.add_argument("--role", default="editor", choices=["owner", "admin", "editor", "viewer"])
 
     apikey = add("apikey", lambda a: None, "Manage API keys.")
     apikey_sub = apikey.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)

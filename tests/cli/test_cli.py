@@ -54,7 +54,17 @@ def data_dir(migrated: Path, tmp_path: Path) -> Path:
 def test_help_lists_every_command(tmp_path: Path) -> None:
     done = tidings(tmp_path, "--help")
     assert done.returncode == 0
-    for command in ("serve", "worker", "migrate", "createuser", "project", "apikey", "demo", "check"):
+    for command in (
+        "serve",
+        "worker",
+        "migrate",
+        "createuser",
+        "project",
+        "member",
+        "apikey",
+        "demo",
+        "check",
+    ):
         assert command in done.stdout
 
 
@@ -91,6 +101,10 @@ def test_project_user_and_key_from_the_command_line(data_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     done = tidings(data_dir, "project", "create", "Shop News", "--owner", "ana", "--json")
     assert json.loads(done.stdout)["slug"] == "shop-news"
+    done = tidings(data_dir, "createuser", "ben", "--password-stdin", stdin="another decent passphrase\n")
+    assert done.returncode == 0, done.stderr
+    done = tidings(data_dir, "member", "add", "ben", "--project", "shop-news", "--role", "viewer")
+    assert (done.returncode, done.stdout) == (0, "ben is now viewer of shop-news\n")
     done = tidings(data_dir, "apikey", "create", "--project", "shop-news", "--name", "ci")
     assert done.returncode == 0
     assert done.stdout.strip().startswith("tdk_")
@@ -102,6 +116,7 @@ def test_project_user_and_key_from_the_command_line(data_dir: Path) -> None:
     [
         (("project", "create", "X", "--owner", "ghost"), "tidings: no user named 'ghost'"),
         (("apikey", "create", "--project", "nope", "--name", "k"), "tidings: no project with slug 'nope'"),
+        (("member", "add", "ghost", "--project", "demo"), "tidings: no user named 'ghost'"),
         (("project", "create", "X", "--slug", "Not A Slug"), "tidings: slug: use 1–60 lowercase"),
         (("createuser", "bob", "--password", "123"), "tidings: password: "),
     ],

@@ -111,7 +111,7 @@ def test_user_without_a_project_is_told_how_to_get_one(make_user: Callable[..., 
     assert response.status_code == 200
     body = response.content.decode()
     assert "You are not in a project yet" in body
-    assert "tidings createuser NAME --project SLUG" in body
+    assert "tidings member add nomad --project SLUG --role editor" in body
     assert 'tidings project create "Project name" --owner nomad' in body
 
 

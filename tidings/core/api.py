@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from tidings.core import selectors, services
@@ -48,9 +48,9 @@ def api_key_list(request: HttpRequest) -> object:
 
 
 @keys.post("", response={201: ApiKeyCreated}, summary="Create an API key (the secret is shown once)")
-def api_key_create(request: HttpRequest, payload: ApiKeyIn) -> tuple[int, dict[str, object]]:
+def api_key_create(request: HttpRequest, payload: ApiKeyIn) -> Status[dict[str, object]]:
     issued = services.api_key_create(project=request.auth.project, name=payload.name)
-    return 201, {**ApiKeyOut.from_orm(issued.api_key).model_dump(), "key": issued.secret}
+    return Status(201, {**ApiKeyOut.from_orm(issued.api_key).model_dump(), "key": issued.secret})
 
 
 @keys.get("/{key_id}", response=ApiKeyOut, summary="Get an API key")
