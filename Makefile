@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TIDINGS_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/tidings
 TEST_DATA_DIR := $(CURDIR)/var/test
+# The suite sets its own TIDINGS_* variables: a developer's exported ones
+# (a Redis backend, an https base URL) must not leak into it.
+CLEAN_ENV := env $(foreach v,$(filter TIDINGS_%,$(.VARIABLES)),$(if $(filter TIDINGS_TEST_%,$(v)),,-u $(v)))
+IS_CI := $(filter true 1 yes,$(shell echo '$(CI)' | tr A-Z a-z))
 
 .PHONY: run test test-sqlite test-postgres lint install bench clean
 
@@ -32,16 +36,16 @@ lint: $(STAMP)
 
 test-sqlite: $(STAMP)
 	rm -rf $(TEST_DATA_DIR)/sqlite
-	TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/sqlite TIDINGS_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(CLEAN_ENV) TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # PostgreSQL runs when it answers; with CI=true it must answer.
 test-postgres: $(STAMP)
 	@if $(BIN)/python scripts/postgres_ready.py "$$TIDINGS_TEST_POSTGRES_URL"; then \
 		rm -rf $(TEST_DATA_DIR)/postgres; \
 		echo "== test suite on PostgreSQL"; \
-		TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/postgres TIDINGS_DATABASE_URL="$$TIDINGS_TEST_POSTGRES_URL" \
+		$(CLEAN_ENV) TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/postgres TIDINGS_DATABASE_URL="$$TIDINGS_TEST_POSTGRES_URL" \
 			$(BIN)/python -m pytest $(PYTEST_ARGS); \
-	elif [ "$$CI" = "true" ]; then \
+	elif [ -n "$(IS_CI)" ]; then \
 		echo "PostgreSQL is required in CI and does not answer at $$TIDINGS_TEST_POSTGRES_URL"; exit 1; \
 	else \
 		echo "== PostgreSQL does not answer at $$TIDINGS_TEST_POSTGRES_URL: skipping its run"; \

@@ -51,7 +51,14 @@ def main() -> None:
     parser.add_argument("name", nargs="?", help="benchmark to run; --list shows them")
     parser.add_argument("--list", action="store_true", help="list the benchmarks")
     parser.add_argument("--repeat", type=int, default=5, help="rounds per measurement (median is reported)")
+    parser.add_argument(
+        "--use-env",
+        action="store_true",
+        help="use TIDINGS_DATA_DIR / TIDINGS_DATABASE_URL as set (default: a throwaway SQLite data dir)",
+    )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be 1 or more")
     if args.list or not args.name:
         for name in available():
             module = importlib.import_module(f"bench.{name}")
@@ -60,8 +67,10 @@ def main() -> None:
     if args.name not in available():
         parser.error(f"no benchmark {args.name!r}; one of: {', '.join(available())}")
 
-    # Benchmarks get a throwaway data dir (and SQLite) unless told otherwise.
-    os.environ.setdefault("TIDINGS_DATA_DIR", tempfile.mkdtemp(prefix="tidings-bench-"))
+    # Benchmarks write: never into a real deployment's database by accident.
+    if not args.use_env:
+        os.environ["TIDINGS_DATA_DIR"] = tempfile.mkdtemp(prefix="tidings-bench-")
+        os.environ.pop("TIDINGS_DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
     module = importlib.import_module(f"bench.{args.name}")
     started = time.time()

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -43,7 +45,51 @@ class ApiKeyAuth(HttpBearer):
         return key
 
 
-api = NinjaAPI(
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An error (RFC 9457). `errors` lists the invalid fields of a 422.",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string", "example": "Invalid input"},
+        "status": {"type": "integer", "example": 422},
+        "code": {"type": "string", "example": "validation_error"},
+        "detail": {"type": "string", "example": "name: must not be empty"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {
+                    "path": {"type": "string", "example": "name"},
+                    "message": {"type": "string", "example": "must not be empty"},
+                },
+            },
+        },
+    },
+}
+# The errors any authenticated operation can answer with, besides its own.
+COMMON_ERRORS = {
+    "401": "No key, an unknown key or a revoked key.",
+    "404": "No such object in this key's project.",
+    "422": "Invalid input; `errors` names each field.",
+}
+
+
+class TidingsApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem_ref = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in COMMON_ERRORS.items():
+                    responses.setdefault(status, {"description": description, "content": problem_ref})
+        return schema
+
+
+api = TidingsApi(
     title="Tidings API",
     version="1",
     description="Contacts, content, campaigns and sending for one Tidings project per API key.",
@@ -131,6 +177,17 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem(request, exc.status_code, "http_error", HTTPStatus(exc.status_code).phrase, str(exc))
 
 
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem(request, 413, "payload_too_large", "Payload too large", f"the body exceeds {limit} bytes")
+
+
+@api.exception_handler(SuspiciousOperation)
+def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    return problem(request, 400, "bad_request", "Bad request", "the request was refused as malformed")
+
+
 @api.exception_handler(Exception)
 def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unhandled API error on %s %s", request.method, request.path)
@@ -157,10 +214,11 @@ def problem_middleware(get_response: Callable[[HttpRequest], HttpResponse]) -> C
             status = response.status_code
             phrase = HTTPStatus(status).phrase
             detail = {
+                400: "the request was refused as malformed",
                 404: f"no API endpoint at {request.path}",
                 405: f"{request.method} is not allowed here; allowed: {response.get('Allow', 'none')}",
             }.get(status, phrase)
-            code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+            code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
             replaced = problem(request, status, code, phrase, detail)
             if "Allow" in response:
                 replaced["Allow"] = response["Allow"]

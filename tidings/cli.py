@@ -11,9 +11,11 @@ import argparse
 import getpass
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -77,8 +79,45 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print("database is up to date")
 
 
-def _supervise(children: list[tuple[str, list[str]]], *, until_all_done: bool = False) -> int:
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):  # noqa: S104 - mapping a wildcard listen address to a URL
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _require_free_address(host: str, port: int) -> None:
+    """Fail now, in one line, if nothing can listen on host:port.
+
+    The web server shares ports (SO_REUSEPORT): without this check a second
+    Tidings on a taken port would start and split the requests with the first.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}", EXIT_UNAVAILABLE) from exc
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - our own loopback URL
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def _supervise(
+    children: list[tuple[str, list[str]]],
+    *,
+    until_all_done: bool = False,
+    ready: tuple[str, str] | None = None,
+) -> int:
     """Run the processes side by side and pass SIGTERM/SIGINT on to them.
+
+    ``ready`` is (url, line): the line is printed once the url answers 200.
 
     A long-running set (``serve``, ``worker``) stops as a whole when one of its
     processes exits, so a supervisor above us sees the failure; with
@@ -86,6 +125,7 @@ def _supervise(children: list[tuple[str, list[str]]], *, until_all_done: bool = 
     """
     processes = [(name, subprocess.Popen(command)) for name, command in children]
     stopping = False
+    waiting_for = ready
 
     def stop(signum: int, frame: Any) -> None:
         nonlocal stopping
@@ -106,6 +146,9 @@ def _supervise(children: list[tuple[str, list[str]]], *, until_all_done: bool = 
                     print(f"tidings: {ended[0]} exited with status {ended[1]}; stopping", file=sys.stderr)
                     exit_code = ended[1] or 1
                     break
+            if waiting_for and _answers(waiting_for[0]):
+                print(waiting_for[1], flush=True)
+                waiting_for = None
             time.sleep(0.2)
     finally:
         for _, process in processes:
@@ -147,12 +190,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
         "--log-level", "warning",
         "tidings.wsgi:application",
     ]  # fmt: skip
+    _require_free_address(args.host, args.port)
     children = [("web server", web)]
     if settings.TASKS_BACKEND != "immediate" and not args.no_worker:
         children += [(f"worker {n + 1}", worker_command()) for n in range(args.task_workers)]
-    print(f"Tidings is serving on http://{args.host}:{args.port} (links in emails use {settings.BASE_URL})")
-    sys.stdout.flush()
-    raise SystemExit(_supervise(children))
+    url = f"http://{_url_host(args.host)}:{args.port}"
+    announce = f"Tidings is serving on {url} (links in emails use {settings.BASE_URL})"
+    raise SystemExit(_supervise(children, ready=(url + "/healthz", announce)))
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
@@ -351,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    cores = os.cpu_count() or 1
+    cores = min(os.cpu_count() or 1, 4)
     p = add("serve", cmd_serve, "Serve the web UI and API, with a task worker beside it.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
@@ -359,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive,
         default=cores,
-        help=f"web processes (default {cores}, the cores)",
+        help=f"web processes (default {cores}: the cores, at most 4)",
     )
     p.add_argument("--threads", type=_positive, default=4, help="threads per web process (default 4)")
     p.add_argument("--task-workers", type=_positive, default=1, help="task worker processes (default 1)")
@@ -433,8 +477,12 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # Files Tidings writes (the SQLite database, .eml files) are the owner's alone.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     setup_django()
+    from django.db import DatabaseError
+
     from tidings.core.errors import TidingsError
 
     try:
@@ -443,5 +491,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(str(exc), exc.code)
     except TidingsError as exc:
         fail(exc.detail, EXIT_REFUSED)
+    except DatabaseError as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        hint = (
+            "; run 'tidings migrate'"
+            if "no such table" in first_line or "does not exist" in first_line
+            else ""
+        )
+        fail(f"database error: {first_line}{hint}", EXIT_UNAVAILABLE)
     except KeyboardInterrupt:
         fail("interrupted", 130)

@@ -27,7 +27,10 @@ ALLOWED_HOSTS = config.env_list(ENV, "TIDINGS_ALLOWED_HOSTS") or [
 ]
 CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _base.scheme == "https"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only a proxy that sets X-Forwarded-Proto itself may be believed about it.
+BEHIND_PROXY = config.env_bool(ENV, "TIDINGS_BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -67,6 +70,9 @@ else:
     }
 
 MIDDLEWARE = [
+    # First, so that every error under /api/ leaves as problem+json, also those
+    # raised by the middleware below it (a bad Host header, a too large body).
+    "tidings.api.problem_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,7 +82,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "tidings.api.problem_middleware",
 ]
 
 ROOT_URLCONF = "tidings.urls"

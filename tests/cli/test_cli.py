@@ -68,9 +68,23 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         assert command in done.stdout
 
 
-@pytest.mark.parametrize("command", ["serve", "worker", "migrate", "createuser", "demo", "check"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "serve",
+        "worker",
+        "migrate",
+        "createuser",
+        "demo",
+        "check",
+        "project create",
+        "project list",
+        "member add",
+        "apikey create",
+    ],
+)
 def test_each_command_has_help(tmp_path: Path, command: str) -> None:
-    done = tidings(tmp_path, command, "--help")
+    done = tidings(tmp_path, *command.split(), "--help")
     assert done.returncode == 0
     assert done.stdout.startswith("usage: tidings " + command)
 
@@ -140,6 +154,30 @@ def test_check_fails_when_redis_does_not_answer(data_dir: Path) -> None:
     done = tidings(data_dir, "check", TIDINGS_TASKS_BACKEND="rq", TIDINGS_REDIS_URL="redis://127.0.0.1:1/0")
     assert done.returncode == 3
     assert "FAIL task queue: Redis at redis://127.0.0.1:1/0" in done.stdout
+
+
+def test_demo_replaces_a_kept_key_that_no_longer_works(data_dir: Path) -> None:
+    first = tidings(data_dir, "demo").stdout
+    key = next(line for line in first.splitlines() if line.startswith("Demo API key: ")).split(": ")[1]
+    prefix = "_".join(key.split("_")[:2])
+    revoke = (
+        "from tidings.core.models import ApiKey; from django.utils import timezone; "
+        f"ApiKey.objects.filter(prefix='{prefix}').update(revoked_at=timezone.now())"
+    )
+    assert tidings(data_dir, "manage", "shell", "-c", revoke).returncode == 0
+    second = tidings(data_dir, "demo").stdout
+    new_key = next(line for line in second.splitlines() if line.startswith("Demo API key: ")).split(": ")[1]
+    assert new_key != key
+    assert tidings(data_dir, "demo").stdout == second
+
+
+@pytest.mark.parametrize("args", [("project", "list"), ("demo",), ("project", "create", "X")])
+def test_commands_on_an_unmigrated_database_say_so_in_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    done = tidings(tmp_path, *args)
+    assert done.returncode == 3
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("tidings: database error: no such table")
+    assert done.stderr.strip().endswith("run 'tidings migrate'")
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
@@ -233,6 +271,31 @@ def test_serve_answers_ui_api_and_probes_then_stops_cleanly(
     output = process.stdout.read() if process.stdout else ""
     assert "Tidings is serving on" in output
     assert "Traceback" not in output
+
+
+def test_serve_runs_enqueued_tasks_in_its_worker(
+    served: tuple[str, str, subprocess.Popen[str]], data_dir: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker.txt"
+    enqueue = (
+        f"from tests.core.probe_tasks import write_marker; write_marker.enqueue({str(marker)!r}, 'served')"
+    )
+    assert tidings(data_dir, "manage", "shell", "-c", enqueue).returncode == 0
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.read_text().startswith("served from pid ")
+
+
+def test_serve_refuses_a_port_in_use(data_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = tidings(data_dir, "serve", "--port", str(port))
+    assert done.returncode == 3
+    assert done.stderr.strip() == f"tidings: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "serving" not in done.stdout
 
 
 def test_worker_refuses_an_unknown_queue(data_dir: Path) -> None:

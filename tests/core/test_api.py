@@ -130,6 +130,30 @@ def test_revoked_key_stops_working_at_once(api: ApiClient, project: Project) -> 
     assert_problem(ApiClient(issued.secret).get("project"), 401, "unauthenticated")
 
 
+def test_revoking_a_key_revokes_the_keys_made_with_it(api: ApiClient) -> None:
+    child = api.post("api-keys", {"name": "child"}).json()
+    grandchild = ApiClient(child["key"]).post("api-keys", {"name": "grandchild"}).json()
+    sibling = api.post("api-keys", {"name": "sibling"}).json()
+
+    ApiClient(sibling["key"]).delete(f"api-keys/{child['id']}")
+
+    assert_problem(ApiClient(child["key"]).get("project"), 401, "unauthenticated")
+    assert_problem(ApiClient(grandchild["key"]).get("project"), 401, "unauthenticated")
+    assert ApiClient(sibling["key"]).get("project").status_code == 200
+    assert api.get("project").status_code == 200
+
+
+def test_body_over_the_size_limit_is_413_not_500(api: ApiClient, settings: object) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # type: ignore[attr-defined]
+    body = assert_problem(api.post("api-keys", {"name": "x" * 2000}), 413, "payload_too_large")
+    assert body["detail"] == "the body exceeds 1000 bytes"
+
+
+def test_bad_host_header_under_api_is_a_problem(db: None) -> None:
+    response = Client().get("/api/v1/project", headers={"Host": "evil.example"})
+    assert_problem(response, 400, "bad_request")
+
+
 def test_revoking_twice_keeps_the_first_time(api: ApiClient, project: Project) -> None:
     issued = services.api_key_create(project=project, name="old")
     first = api.delete(f"api-keys/{issued.api_key.pk}").json()["revokedAt"]
@@ -229,6 +253,11 @@ def test_openapi_document_is_valid_and_camel_case(db: None) -> None:
     assert "postalAddress" in schemas["ProjectOut"]["properties"]
     assert "nextCursor" in schemas["PagedApiKeyOut"]["properties"]
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
+    revoke = document["paths"]["/api/v1/api-keys/{keyId}"]["delete"]
+    assert [p["name"] for p in revoke["parameters"]] == ["keyId"]
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    assert revoke["responses"]["404"]["content"][PROBLEM]["schema"] == problem_ref
+    assert set(revoke["responses"]) == {"200", "401", "404", "422"}
 
 
 def test_api_docs_page_loads_nothing_from_the_internet(db: None) -> None:

@@ -72,6 +72,24 @@ def test_secret_key_from_the_environment_must_be_long_enough(tmp_path: Path) -> 
     assert not (tmp_path / "secret_key").exists()
 
 
+def test_passwords_never_appear_in_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config.database({"TIDINGS_DATABASE_URL": "postgres://app:s3cret@db:port/mail"}, tmp_path)
+    assert "s3cret" not in str(caught.value)
+    assert "app:***@db:port" in str(caught.value)
+
+
+def test_redact_url_hides_only_the_password() -> None:
+    assert config.redact_url("redis://:pw@h:6379/0") == "redis://:***@h:6379/0"
+    assert config.redact_url("postgres://app:pw@db/mail") == "postgres://app:***@db/mail"
+    assert config.redact_url("redis://h:6379/0") == "redis://h:6379/0"
+
+
+def test_data_dir_is_created_private(tmp_path: Path) -> None:
+    path = config.data_dir({"TIDINGS_DATA_DIR": str(tmp_path / "fresh")})
+    assert path.stat().st_mode & 0o777 == 0o700
+
+
 def test_redis_url_must_be_a_redis_url() -> None:
     with pytest.raises(ConfigError, match=r"^TIDINGS_REDIS_URL: "):
         config.redis_url({"TIDINGS_REDIS_URL": "http://localhost:6379"})
@@ -86,6 +104,12 @@ def test_redis_url_must_be_a_redis_url() -> None:
         ("TIDINGS_BASE_URL", "ftp://example.com"),
         ("TIDINGS_ALLOWED_HOSTS", " , "),
         ("TIDINGS_LOG_FORMAT", "xml"),
+        ("TIDINGS_SECRET_KEY", "too-short"),
+        ("TIDINGS_REDIS_URL", "redis://127.0.0.1:abc/0"),
+        ("TIDINGS_DATABASE_URL", "postgres://app:pw@127.0.0.1:notaport/mail"),
+        ("TIDINGS_BASE_URL", "http://example.com:abc"),
+        ("TIDINGS_BEHIND_PROXY", "maybe"),
+        ("TIDINGS_DATA_DIR", "/proc/tidings-data"),
     ],
 )
 def test_wrong_value_stops_the_cli_with_one_line_naming_the_variable(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,12 @@ def test_project_slug_is_derived_from_the_name_and_kept_unique(db: None) -> None
     first = services.project_create(name="Acme Mail!")
     second = services.project_create(name="Acme  mail")
     assert (first.slug, second.slug) == ("acme-mail", "acme-mail-2")
+
+
+def test_derived_slug_passes_the_slug_rule(db: None) -> None:
+    project = services.project_create(name="my_project")
+    assert project.slug == "my-project"
+    services.project_update(project=project, slug=project.slug)
 
 
 def test_project_with_a_taken_slug_is_a_conflict(db: None) -> None:
@@ -33,6 +40,10 @@ def test_project_with_a_taken_slug_is_a_conflict(db: None) -> None:
         ({"name": "x", "brand_color": "#12345"}, "brandColor"),
         ({"name": "x", "logo_url": "ftp://example.com/logo.png"}, "logoUrl"),
         ({"name": "x", "postal_address": "a" * 1001}, "postalAddress"),
+        ({"name": "x", "brand_color": "#123456\n"}, "brandColor"),
+        ({"name": "x", "slug": "acme\n"}, "slug"),
+        ({"name": "x", "logo_url": "https://example.com/" + "a" * 500}, "logoUrl"),
+        ({"name": "x" * 201}, "name"),
     ],
 )
 def test_invalid_project_fields_are_refused_with_the_field_path(
@@ -68,6 +79,15 @@ def test_weak_password_is_refused(db: None) -> None:
     with pytest.raises(ValidationError) as caught:
         services.user_create(username="pat", password="123")
     assert {e.path for e in caught.value.errors} == {"password"}
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [("a" * 151, "must be at most 150 characters"), ("bad name!", "use letters, digits and @ . + - _ only")],
+)
+def test_invalid_username_is_refused(db: None, username: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(f"username: {message}")):
+        services.user_create(username=username, password="a long enough passphrase")
 
 
 def test_username_is_unique_regardless_of_case(db: None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,19 @@ def test_created_api_key_secret_is_shown_once(project: Project, owner_client: Cl
     again = owner_client.get(API_KEYS).content.decode()
     assert secret not in again
     assert f"<code>{key.prefix}…</code>" in again
+
+
+def test_sending_the_same_create_form_twice_makes_one_key(project: Project, owner_client: Client) -> None:
+    page = owner_client.get(API_KEYS).content.decode()
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)
+
+    first = owner_client.post(API_KEYS, {"name": "Website signup", "nonce": nonce})
+    again = owner_client.post(API_KEYS, {"name": "Website signup", "nonce": nonce})
+
+    assert first.status_code == 200
+    assert (again.status_code, again["Location"]) == (302, API_KEYS)
+    assert ApiKey.objects.for_project(project).filter(name="Website signup").count() == 1
+    assert "That key was created already" in owner_client.get(API_KEYS).content.decode()
 
 
 def test_created_api_key_is_stored_only_as_its_hash(owner_client: Client) -> None:

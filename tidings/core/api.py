@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Path, Router, Status
 from ninja.pagination import paginate
 
 from tidings.core import selectors, services
@@ -49,16 +51,26 @@ def api_key_list(request: HttpRequest) -> object:
 
 @keys.post("", response={201: ApiKeyCreated}, summary="Create an API key (the secret is shown once)")
 def api_key_create(request: HttpRequest, payload: ApiKeyIn) -> Status[dict[str, object]]:
-    issued = services.api_key_create(project=request.auth.project, name=payload.name)
+    issued = services.api_key_create(
+        project=request.auth.project, name=payload.name, created_by_key=request.auth
+    )
     return Status(201, {**ApiKeyOut.from_orm(issued.api_key).model_dump(), "key": issued.secret})
 
 
-@keys.get("/{key_id}", response=ApiKeyOut, summary="Get an API key")
-def api_key_get(request: HttpRequest, key_id: int) -> ApiKey:
+KeyId = Annotated[int, Path(alias="keyId", description="The key's id.")]
+
+
+@keys.get("/{keyId}", response=ApiKeyOut, summary="Get an API key")
+def api_key_get(request: HttpRequest, key_id: KeyId) -> ApiKey:
     return selectors.api_key_get(project=request.auth.project, key_id=key_id)
 
 
-@keys.delete("/{key_id}", response=ApiKeyOut, summary="Revoke an API key (takes effect at once)")
-def api_key_revoke(request: HttpRequest, key_id: int) -> ApiKey:
+@keys.delete(
+    "/{keyId}",
+    response=ApiKeyOut,
+    summary="Revoke an API key (takes effect at once)",
+    description="Keys created through the API with this key are revoked with it.",
+)
+def api_key_revoke(request: HttpRequest, key_id: KeyId) -> ApiKey:
     key = selectors.api_key_get(project=request.auth.project, key_id=key_id)
     return services.api_key_revoke(api_key=key)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -57,10 +58,31 @@ def env_list(environ: Mapping[str, str], name: str) -> list[str] | None:
     return items
 
 
+def redact_url(url: str) -> str:
+    """``url`` without its password, fit for logs, errors and probes."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def _port_ok(parts: SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a non-numeric or out-of-range port
+    except ValueError:
+        return False
+    return True
+
+
 def base_url(environ: Mapping[str, str], name: str = "TIDINGS_BASE_URL") -> str:
     raw = environ.get(name, "http://127.0.0.1:8000").strip()
     parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _port_ok(parts):
         raise ConfigError(name, f"expected an http(s) URL such as https://mail.example.com, got {raw!r}")
     if parts.query or parts.fragment:
         raise ConfigError(name, f"must not carry a query or fragment, got {raw!r}")
@@ -70,7 +92,8 @@ def base_url(environ: Mapping[str, str], name: str = "TIDINGS_BASE_URL") -> str:
 def data_dir(environ: Mapping[str, str], name: str = "TIDINGS_DATA_DIR") -> Path:
     path = Path(environ.get(name, "./var")).expanduser().resolve()
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        # The database, the secret key and session data live here: owner only.
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(name, f"cannot create {path}: {exc.strerror}") from exc
     if not os.access(path, os.W_OK):
@@ -91,14 +114,19 @@ def secret_key(environ: Mapping[str, str], directory: Path, name: str = "TIDINGS
         if len(key) < 32:
             raise ConfigError(name, f"unset, and the key kept in {path} is too short; delete it")
         return key
+    # Two processes starting at once must agree on one key, and neither may
+    # read a half-written file: write a private temporary file, then link it
+    # into place, which fails if the other process got there first.
     key = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once must agree on one key.
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".secret_key.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        os.link(temporary, path)
     except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+        key = path.read_text().strip()
+    finally:
+        os.unlink(temporary)
     return key
 
 
@@ -108,9 +136,16 @@ def database(
     import dj_database_url
 
     raw = environ.get(name) or f"sqlite:///{directory / 'tidings.sqlite3'}"
-    scheme = urlsplit(raw).scheme
-    if scheme == "sqlite":
-        config = dj_database_url.parse(raw)
+    shown = redact_url(raw)
+    parts = urlsplit(raw)
+    scheme = parts.scheme
+    if scheme in ("postgres", "postgresql", "pgsql") and not _port_ok(parts):
+        raise ConfigError(name, f"the port is not a number from 1 to 65535 in {shown!r}")
+    try:
+        config = dj_database_url.parse(raw) if scheme == "sqlite" else None
+    except (ValueError, dj_database_url.ParseError) as exc:
+        raise ConfigError(name, f"not a database URL Tidings can read: {shown!r}") from exc
+    if config is not None:
         if config["NAME"] in ("", ":memory:"):
             raise ConfigError(name, "an SQLite URL needs a file path, e.g. sqlite:////srv/tidings/db.sqlite3")
         config["OPTIONS"] = {
@@ -125,9 +160,12 @@ def database(
         config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name("test_" + Path(config["NAME"]).name))}
         return config
     if scheme in ("postgres", "postgresql", "pgsql"):
-        config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+        try:
+            config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+        except (ValueError, dj_database_url.ParseError) as exc:
+            raise ConfigError(name, f"not a database URL Tidings can read: {shown!r}") from exc
         if not config.get("NAME"):
-            raise ConfigError(name, f"a PostgreSQL URL needs a database name, got {raw!r}")
+            raise ConfigError(name, f"a PostgreSQL URL needs a database name, got {shown!r}")
         return config
     raise ConfigError(
         name,
@@ -137,6 +175,9 @@ def database(
 
 def redis_url(environ: Mapping[str, str], name: str = "TIDINGS_REDIS_URL") -> str:
     raw = environ.get(name, "redis://127.0.0.1:6379/0").strip()
-    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(name, f"expected a redis://, rediss:// or unix:// URL, got {raw!r}")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(name, f"expected a redis://, rediss:// or unix:// URL, got {redact_url(raw)!r}")
+    if not _port_ok(parts):
+        raise ConfigError(name, f"the port is not a number from 1 to 65535 in {redact_url(raw)!r}")
     return raw

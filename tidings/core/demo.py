@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from tidings.core import services
+from tidings.core import selectors, services
 from tidings.core.models import Project, Role
 
 DEMO_SLUG = "demo"
@@ -90,14 +90,16 @@ def demo_seed() -> DemoResult:
         created = True
     services.membership_set(project=project, user=user, role=Role.OWNER)
 
-    if not credentials.get("api_key"):
-        credentials["api_key"] = services.api_key_create(
-            project=project, name="Demo key", created_by=user
-        ).secret
-    _save_credentials(credentials)
+    # A kept key may be gone (a new database) or revoked: print only one that works.
+    kept = selectors.api_key_get_active(raw=credentials.get("api_key", ""))
+    if kept is None or kept.project_id != project.pk:
+        issued = services.api_key_create(project=project, name="Demo key", created_by=user)
+        credentials["api_key"] = issued.secret
+    transaction.on_commit(lambda: _save_credentials(credentials))
 
     password = credentials.get("password")
     if password and not user.check_password(password):
+        # Changed since the seed (or another database's seed): not ours to print.
         password = None
     return DemoResult(
         project=project,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import sys
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
+
+from tidings.core.config import redact_url
 
 
 class QueueUnavailable(Exception):
@@ -24,19 +26,21 @@ def queue_check() -> str:
         from django_tasks_db.models import DBTaskResult
 
         try:
-            waiting = DBTaskResult.objects.filter(status="READY").count()
-        except Exception as exc:
+            # One indexed row at most: a probe must not slow down as the queue grows.
+            list(DBTaskResult.objects.values_list("pk", flat=True)[:1])
+        except DatabaseError as exc:
             raise QueueUnavailable(f"database queue: {exc}".splitlines()[0]) from exc
-        return f"database queue ({connection.vendor}), {waiting} task(s) waiting"
+        return f"database queue ({connection.vendor})"
     if backend == "rq":
         import redis
 
+        shown = redact_url(settings.REDIS_URL)
         try:
             client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
             client.ping()
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {settings.REDIS_URL}: {exc}") from exc
-        return f"Redis queue at {settings.REDIS_URL}"
+        except (redis.RedisError, ValueError, OSError) as exc:
+            raise QueueUnavailable(f"Redis at {shown}: {type(exc).__name__}: {exc}") from exc
+        return f"Redis queue at {shown}"
     return "immediate (tasks run inside the request; no worker)"
 
 

@@ -22,8 +22,8 @@ from tidings.core.errors import Conflict, FieldError, ValidationError
 from tidings.core.models import ApiKey, Membership, Project, Role
 from tidings.core.selectors import API_KEY_PREFIX, hash_api_key
 
-HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?")
 PROJECT_FIELDS = ("name", "slug", "postal_address", "brand_color", "logo_url", "default_from_name")
 CAMEL = {
     "postal_address": "postalAddress",
@@ -41,16 +41,18 @@ def _project_errors(values: dict[str, Any]) -> list[FieldError]:
             errors.append(FieldError("name", "must not be empty"))
         elif len(name) > 200:
             errors.append(FieldError("name", "must be at most 200 characters"))
-    if "slug" in values and not SLUG.match(values["slug"] or ""):
+    if "slug" in values and not SLUG.fullmatch(values["slug"] or ""):
         errors.append(
             FieldError(
                 "slug",
                 "use 1–60 lowercase letters, digits and hyphens, not starting or ending with a hyphen",
             )
         )
-    if "brand_color" in values and not HEX_COLOR.match(values["brand_color"] or ""):
+    if "brand_color" in values and not HEX_COLOR.fullmatch(values["brand_color"] or ""):
         errors.append(FieldError("brandColor", "must be a hex colour such as #2f5d8a"))
-    if values.get("logo_url"):
+    if len(values.get("logo_url") or "") > 500:
+        errors.append(FieldError("logoUrl", "must be at most 500 characters"))
+    elif values.get("logo_url"):
         try:
             URLValidator(schemes=["https", "http"])(values["logo_url"])
         except DjangoValidationError:
@@ -62,7 +64,7 @@ def _project_errors(values: dict[str, Any]) -> list[FieldError]:
 
 
 def _unique_slug(name: str) -> str:
-    base = slugify(name)[:50].strip("-") or "project"
+    base = slugify(name).replace("_", "-")[:50].strip("-") or "project"
     slug, n = base, 1
     while Project.objects.filter(slug=slug).exists():
         n += 1
@@ -129,8 +131,15 @@ def user_create(
     """Create a login. The password must pass the configured password validators."""
     User = get_user_model()
     username = username.strip()
+    field = User._meta.get_field(User.USERNAME_FIELD)
     if not username:
         raise ValidationError.field("username", "must not be empty")
+    if len(username) > field.max_length:
+        raise ValidationError.field("username", f"must be at most {field.max_length} characters")
+    try:
+        User.username_validator(username)
+    except DjangoValidationError as exc:
+        raise ValidationError.field("username", "use letters, digits and @ . + - _ only") from exc
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(f"a user named {username!r} already exists")
     candidate = User(username=username, email=email)
@@ -162,9 +171,17 @@ class IssuedApiKey:
 
 
 def api_key_create(
-    *, project: Project, name: str, created_by: AbstractBaseUser | None = None
+    *,
+    project: Project,
+    name: str,
+    created_by: AbstractBaseUser | None = None,
+    created_by_key: ApiKey | None = None,
 ) -> IssuedApiKey:
-    """Issue a key for ``project``. The secret is returned once and never stored."""
+    """Issue a key for ``project``. The secret is returned once and never stored.
+
+    ``created_by_key`` is the key that asked for it through the API; revoking
+    that key later revokes this one too.
+    """
     name = (name or "").strip()
     if not name:
         raise ValidationError.field("name", "must not be empty")
@@ -181,6 +198,7 @@ def api_key_create(
                     prefix=f"{API_KEY_PREFIX}{prefix}",
                     key_hash=hash_api_key(secret),
                     created_by=created_by if created_by and created_by.is_authenticated else None,
+                    created_by_key=created_by_key,
                 )
         except IntegrityError:  # a prefix collision: 1 in 4 billion, try another
             continue
@@ -188,11 +206,27 @@ def api_key_create(
     raise Conflict("could not allocate a unique key prefix; try again")
 
 
+@transaction.atomic
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    """Revoke a key at once. Revoking twice keeps the first revocation time."""
-    if api_key.revoked_at is None:
-        ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        api_key.refresh_from_db(fields=["revoked_at"])
+    """Revoke a key at once, with every key created through it (and through those).
+
+    Revoking twice keeps the first revocation time.
+    """
+    now = timezone.now()
+    family = [api_key.pk]
+    frontier = [api_key.pk]
+    while frontier:
+        frontier = list(
+            ApiKey.objects.for_project(api_key.project_id)
+            .filter(created_by_key__in=frontier)
+            .exclude(pk__in=family)
+            .values_list("pk", flat=True)
+        )
+        family += frontier
+    ApiKey.objects.for_project(api_key.project_id).filter(pk__in=family, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 
 

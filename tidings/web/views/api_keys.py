@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +15,19 @@ from tidings.core.models import Role
 from tidings.web.access import Current, project_view
 from tidings.web.forms import ApiKeyCreateForm, add_service_errors
 
+# Each rendered create form carries a one-time nonce; a nonce seen before means
+# the browser sent the same form again (a reload after creating a key), which
+# must not make a second key.
+NONCES_KEPT = 20
+
+
+def _seen_before(request: HttpRequest, nonce: str) -> bool:
+    used: list[str] = request.session.get("api_key_form_nonces", [])
+    if nonce in used:
+        return True
+    request.session["api_key_form_nonces"] = [*used, nonce][-NONCES_KEPT:]
+    return False
+
 
 @project_view
 def api_keys(request: HttpRequest, current: Current) -> HttpResponse:
@@ -20,6 +35,12 @@ def api_keys(request: HttpRequest, current: Current) -> HttpResponse:
     issued = None
     if request.method == "POST":
         current.require(Role.ADMIN)
+        nonce = request.POST.get("nonce", "")
+        if nonce and _seen_before(request, nonce):
+            messages.info(
+                request, "That key was created already; its secret was shown once, when it was made."
+            )
+            return redirect("web:api_keys")
         if form.is_valid():
             try:
                 issued = services.api_key_create(
@@ -29,7 +50,12 @@ def api_keys(request: HttpRequest, current: Current) -> HttpResponse:
                 add_service_errors(form, exc)
             else:
                 form = ApiKeyCreateForm()
-    context = {"form": form, "issued": issued, "keys": selectors.api_key_list(project=current.project)}
+    context = {
+        "form": form,
+        "issued": issued,
+        "keys": selectors.api_key_list(project=current.project),
+        "nonce": secrets.token_urlsafe(16),
+    }
     # The secret is in this one response only: rendered, never redirected
     # through the session, and never kept in a cache or the history.
     template = (
