@@ -21,6 +21,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from pydantic.alias_generators import to_camel
 
+from tidings.audience import api as audience_api
+from tidings.audience import api_imports as imports_api
+from tidings.audience import api_segments as segments_api
 from tidings.core import selectors, services
 from tidings.core.api import keys as api_keys_router
 from tidings.core.api import router as project_router
@@ -230,3 +233,8 @@ def problem_middleware(get_response: Callable[[HttpRequest], HttpResponse]) -> C
 
 api.add_router("/", project_router)
 api.add_router("/api-keys", api_keys_router)
+api.add_router("/contacts", audience_api.contacts)
+api.add_router("/tags", audience_api.tags)
+api.add_router("/topics", audience_api.topics)
+api.add_router("/segments", segments_api.router)
+api.add_router("/imports", imports_api.router)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks_db",
     "tidings.core",
+    "tidings.audience",
     "tidings.web",
 ]
 
