@@ -1,0 +1,514 @@
+"""Writes to contacts, tags and topics, and GDPR erasure.
+
+Contact input arrives with snake_case keys (the API's schemas translate);
+errors carry the camelCase path the client sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tidings.audience import validation
+from tidings.audience.fields import CONTACT_FIELDS
+from tidings.audience.models import (
+    SUPPRESSED_STATUSES,
+    Contact,
+    ContactStatus,
+    ContactTag,
+    Suppression,
+    SuppressionReason,
+    Tag,
+    Topic,
+    TopicDefault,
+    TopicSubscription,
+    TopicVisibility,
+)
+from tidings.core.errors import Conflict, FieldError, NotFound, ValidationError
+from tidings.core.models import Project
+from tidings.core.scoping import scoped
+
+TEXT_FIELDS = {f.column: f for f in CONTACT_FIELDS.values() if f.type == "text" and f.name != "email"}
+BULK_LIMIT = 1000
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+# -- contacts ------------------------------------------------------------------------
+
+
+def _camel(column: str) -> str:
+    for f in CONTACT_FIELDS.values():
+        if f.column == column:
+            return f.name
+    return {"custom_fields": "customFields", "consent": "consent", "tags": "tags"}.get(column, column)
+
+
+def clean_contact_values(values: Mapping[str, Any], *, prefix: str = "") -> dict[str, Any]:
+    """Model column values from input values, or ValidationError listing every bad field."""
+    clean: dict[str, Any] = {}
+    errors: list[FieldError] = []
+
+    def check(column: str, fn: Any, *args: Any) -> None:
+        try:
+            result = fn(*args)
+        except ValueError as exc:
+            errors.append(FieldError(prefix + _camel(column), str(exc)))
+        else:
+            if isinstance(result, tuple):  # normalize_email: (email, key)
+                clean["email"], clean["email_key"] = result
+            else:
+                clean[column] = result
+
+    for column, raw in values.items():
+        if column == "email":
+            check("email", validation.normalize_email, raw if isinstance(raw, str) else "")
+        elif column == "country":
+            check(column, lambda r: validation.clean_country(validation.clean_text(r, 2)), raw)
+        elif column == "language":
+            check(column, lambda r: validation.clean_language(validation.clean_text(r, 35)), raw)
+        elif column in TEXT_FIELDS:
+            check(column, validation.clean_text, raw, TEXT_FIELDS[column].max_length)
+        elif column == "custom_fields":
+            check(column, validation.clean_custom_fields, raw)
+        elif column == "status":
+            if raw not in ContactStatus.values:
+                errors.append(
+                    FieldError(prefix + "status", f"must be one of {', '.join(ContactStatus.values)}")
+                )
+            else:
+                clean["status"] = raw
+        elif column == "created_at":
+            check(column, validation.parse_when, raw)
+        elif column == "consent":
+            check(column, _clean_consent, raw)
+        elif column == "tags":
+            check(column, _clean_tag_names, raw)
+        else:
+            errors.append(FieldError(prefix + _camel(column), "unknown field"))
+    if errors:
+        raise ValidationError(errors)
+    consent = clean.pop("consent", None)
+    if consent:
+        clean.update(consent)
+    return clean
+
+
+def _clean_consent(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ValueError("must be an object with at, method, ip and text")
+    unknown = set(raw) - {"at", "method", "ip", "text"}
+    if unknown:
+        raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    if raw.get("at") is not None:
+        out["consent_at"] = validation.parse_when(raw["at"])
+    out["consent_method"] = validation.clean_text(raw.get("method"), 50)
+    out["consent_text"] = validation.clean_text(raw.get("text"), 5000)
+    ip = raw.get("ip")
+    if ip:
+        from django.core.validators import validate_ipv46_address
+
+        try:
+            validate_ipv46_address(ip)
+        except Exception as exc:
+            raise ValueError(f"ip {ip!r} is not an IPv4 or IPv6 address") from exc
+        out["consent_ip"] = ip
+    return out
+
+
+def _clean_tag_names(raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+        raise ValueError("must be a list of tag names")
+    names = []
+    for name in raw:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise ValueError("each tag name must be 1-100 characters")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def is_suppressed(*, project: Project, email_key: str) -> bool:
+    """The address was erased (or suppressed by hand): never add or mail it again."""
+    digest = validation.email_hash(project.pk, email_key)
+    return scoped(Suppression, project).filter(email_hash=digest).exists()
+
+
+def _suppressed_error(path: str) -> ValidationError:
+    return ValidationError.field(path, "is on the project's suppression list and cannot be added again")
+
+
+@transaction.atomic
+def contact_create(*, project: Project, values: Mapping[str, Any], source: str = "api") -> Contact:
+    """Add one contact. Status defaults to subscribed (a team member added them)."""
+    clean = clean_contact_values(values)
+    if "email" not in clean:
+        raise ValidationError.field("email", "is required")
+    tag_names = clean.pop("tags", [])
+    if is_suppressed(project=project, email_key=clean["email_key"]):
+        raise _suppressed_error("email")
+    clean.setdefault("source", source)
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(project=project, **clean)
+    except IntegrityError as exc:
+        raise Conflict(f"a contact with the email {clean['email']} already exists") from exc
+    if tag_names:
+        tags = tags_get_or_create(project=project, names=tag_names)
+        ContactTag.objects.bulk_create([ContactTag(contact=contact, tag=t) for t in tags])
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, values: Mapping[str, Any]) -> Contact:
+    """Change the given fields. A bounced or complained contact is never re-activated."""
+    clean = clean_contact_values(values)
+    tag_names = clean.pop("tags", None)
+    if "status" in clean and contact.status in SUPPRESSED_STATUSES and clean["status"] != contact.status:
+        raise ValidationError.field(
+            "status", f"a {contact.status} address cannot be re-activated; it receives nothing"
+        )
+    if "email_key" in clean and clean["email_key"] != contact.email_key:
+        if is_suppressed(project=contact.project, email_key=clean["email_key"]):
+            raise _suppressed_error("email")
+        if scoped(Contact, contact.project_id).filter(email_key=clean["email_key"]).exists():
+            raise Conflict(f"a contact with the email {clean['email']} already exists")
+    if "custom_fields" in clean:
+        merged = {**contact.custom_fields, **clean["custom_fields"]}
+        clean["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
+    for column, value in clean.items():
+        setattr(contact, column, value)
+    contact.save()
+    if tag_names is not None:
+        tags = tags_get_or_create(project=contact.project, names=tag_names)
+        ContactTag.objects.bulk_create(
+            [ContactTag(contact=contact, tag=t) for t in tags], ignore_conflicts=True
+        )
+    return contact
+
+
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()
+
+
+@dataclass
+class BulkItemResult:
+    index: int
+    email: str
+    result: str  # created | updated | suppressed | rejected
+    id: int | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@transaction.atomic
+def contacts_upsert(
+    *, project: Project, items: list[Mapping[str, Any]], source: str = "api"
+) -> list[BulkItemResult]:
+    """Create or update up to BULK_LIMIT contacts by email, with a result per item.
+
+    Suppressed addresses (erased, bounced, complained) are reported and left as they are.
+    """
+    if len(items) > BULK_LIMIT:
+        raise ValidationError.field("contacts", f"at most {BULK_LIMIT} per call, got {len(items)}")
+    results: list[BulkItemResult] = []
+    cleaned: dict[str, tuple[int, dict[str, Any]]] = {}
+    for index, item in enumerate(items):
+        raw_email = item.get("email") if isinstance(item.get("email"), str) else ""
+        try:
+            clean = clean_contact_values(item, prefix=f"contacts[{index}].")
+            if "email" not in clean:
+                raise ValidationError.field(f"contacts[{index}].email", "is required")
+        except ValidationError as exc:
+            results.append(BulkItemResult(index, raw_email, "rejected", errors=exc.errors))
+            continue
+        if clean["email_key"] in cleaned:
+            first = cleaned[clean["email_key"]][0]
+            error = FieldError(f"contacts[{index}].email", f"duplicates contacts[{first}] in this call")
+            results.append(BulkItemResult(index, clean["email"], "rejected", errors=[error]))
+            continue
+        cleaned[clean["email_key"]] = (index, clean)
+        results.append(BulkItemResult(index, clean["email"], "pending"))
+
+    keys = list(cleaned)
+    existing = {c.email_key: c for c in scoped(Contact, project).filter(email_key__in=keys)}
+    hashes = {validation.email_hash(project.pk, k): k for k in keys}
+    suppressed = set(
+        hashes[h]
+        for h in scoped(Suppression, project)
+        .filter(email_hash__in=list(hashes))
+        .values_list("email_hash", flat=True)
+    )
+    by_index = {r.index: r for r in results}
+    tag_names = {n for _, clean in cleaned.values() for n in clean.get("tags", [])}
+    tags = {t.name: t for t in tags_get_or_create(project=project, names=sorted(tag_names))}
+    links: list[ContactTag] = []
+    for key, (index, clean) in cleaned.items():
+        result = by_index[index]
+        names = clean.pop("tags", [])
+        contact = existing.get(key)
+        if key in suppressed or (contact is not None and contact.status in SUPPRESSED_STATUSES):
+            result.result = "suppressed"
+            result.id = contact.pk if contact else None
+            continue
+        if contact is None:
+            clean.setdefault("source", source)
+            contact = Contact.objects.create(project=project, **clean)
+            result.result = "created"
+        else:
+            if "custom_fields" in clean:
+                merged = {**contact.custom_fields, **clean["custom_fields"]}
+                clean["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
+            for column, value in clean.items():
+                setattr(contact, column, value)
+            contact.save()
+            result.result = "updated"
+        result.id = contact.pk
+        links += [ContactTag(contact=contact, tag=tags[n]) for n in names]
+    ContactTag.objects.bulk_create(links, ignore_conflicts=True)
+    return results
+
+
+def contacts_delete_by_email(*, project: Project, emails: list[str]) -> tuple[int, list[str]]:
+    """Delete the project's contacts with these addresses; (deleted count, addresses not found)."""
+    if len(emails) > BULK_LIMIT:
+        raise ValidationError.field("emails", f"at most {BULK_LIMIT} per call, got {len(emails)}")
+    keys = {e.strip().lower(): e for e in emails if isinstance(e, str)}
+    found = set(scoped(Contact, project).filter(email_key__in=list(keys)).values_list("email_key", flat=True))
+    deleted = (
+        scoped(Contact, project).filter(email_key__in=list(found)).delete()[1].get("audience.Contact", 0)
+    )
+    return deleted, [keys[k] for k in keys if k not in found]
+
+
+# -- tags --------------------------------------------------------------------------------
+
+
+def _tag_errors(name: Any, color: Any, description: Any) -> list[FieldError]:
+    errors = []
+    if name is not None and (not isinstance(name, str) or not name.strip() or len(name.strip()) > 100):
+        errors.append(FieldError("name", "must be 1-100 characters"))
+    if color and (not isinstance(color, str) or not HEX_COLOR.fullmatch(color)):
+        errors.append(FieldError("color", "must be a hex colour such as #d9480f"))
+    if description is not None and len(description or "") > 500:
+        errors.append(FieldError("description", "must be at most 500 characters"))
+    return errors
+
+
+def near_duplicate_tags(*, project: Project, name: str, exclude_id: int | None = None) -> list[str]:
+    """Other tags whose names differ from ``name`` only in case or spacing."""
+    folded = " ".join(name.split()).casefold()
+    names = scoped(Tag, project).exclude(pk=exclude_id).values_list("name", flat=True)
+    return sorted(n for n in names if " ".join(n.split()).casefold() == folded and n != name)
+
+
+def tag_create(
+    *, project: Project, name: str, color: str = "", description: str = ""
+) -> tuple[Tag, list[str]]:
+    """Create a tag; returns it with warnings (a near-duplicate name is allowed, and said)."""
+    errors = _tag_errors(name, color, description)
+    if errors:
+        raise ValidationError(errors)
+    name = name.strip()
+    try:
+        with transaction.atomic():
+            tag = Tag.objects.create(
+                project=project, name=name, color=color or "", description=description or ""
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"a tag named {name!r} already exists") from exc
+    warnings = [
+        f"a tag named {other!r} already exists; names are exact, so {name!r} is a different tag"
+        for other in near_duplicate_tags(project=project, name=name, exclude_id=tag.pk)
+    ]
+    return tag, warnings
+
+
+def tag_update(*, tag: Tag, **changes: Any) -> tuple[Tag, list[str]]:
+    """Rename or recolour a tag (contacts keep it)."""
+    errors = _tag_errors(changes.get("name"), changes.get("color"), changes.get("description"))
+    unknown = set(changes) - {"name", "color", "description"}
+    errors += [FieldError(f, "unknown field") for f in sorted(unknown)]
+    if errors:
+        raise ValidationError(errors)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if scoped(Tag, tag.project_id).filter(name=changes["name"]).exclude(pk=tag.pk).exists():
+            raise Conflict(f"a tag named {changes['name']!r} already exists")
+    for key, value in changes.items():
+        setattr(tag, key, value or "")
+    tag.save()
+    warnings = [
+        f"a tag named {other!r} already exists; names are exact, so {tag.name!r} is a different tag"
+        for other in near_duplicate_tags(project=tag.project, name=tag.name, exclude_id=tag.pk)
+    ]
+    return tag, warnings
+
+
+def tag_delete(*, tag: Tag) -> None:
+    """Delete a tag; contacts lose it, and are otherwise untouched."""
+    tag.delete()
+
+
+def tags_get_or_create(*, project: Project, names: Iterable[str]) -> list[Tag]:
+    """The project's tags with these exact names, creating the missing ones."""
+    wanted = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    if not wanted:
+        return []
+    Tag.objects.bulk_create([Tag(project=project, name=n) for n in wanted], ignore_conflicts=True)
+    found = {t.name: t for t in scoped(Tag, project).filter(name__in=wanted)}
+    return [found[n] for n in wanted]
+
+
+def _contacts_for(
+    *, project: Project, contact_ids: list[int] | None, emails: list[str] | None, segment_filters: Any = None
+) -> QuerySet[Contact]:
+    contacts = scoped(Contact, project)
+    if segment_filters is not None:
+        from tidings.audience.segments import segment_contacts
+
+        return segment_contacts(project=project, filters=segment_filters)
+    if contact_ids is not None:
+        return contacts.filter(pk__in=contact_ids)
+    if emails is not None:
+        return contacts.filter(email_key__in=[e.strip().lower() for e in emails if isinstance(e, str)])
+    raise ValidationError.field("", "name the contacts: contactIds, emails or segmentId")
+
+
+def tag_add(
+    *,
+    tag: Tag,
+    contact_ids: list[int] | None = None,
+    emails: list[str] | None = None,
+    segment_filters: Any = None,
+) -> int:
+    """Put ``tag`` on the given contacts (ids, emails, or a segment); returns how many gained it."""
+    contacts = _contacts_for(
+        project=tag.project, contact_ids=contact_ids, emails=emails, segment_filters=segment_filters
+    )
+    ids = contacts.exclude(pk__in=ContactTag.objects.filter(tag=tag).values("contact_id")).values_list(
+        "pk", flat=True
+    )
+    now = timezone.now()
+    added = 0
+    batch: list[ContactTag] = []
+    for contact_id in ids.iterator(chunk_size=5000):
+        batch.append(ContactTag(contact_id=contact_id, tag=tag, created_at=now))
+        if len(batch) == 5000:
+            ContactTag.objects.bulk_create(batch, ignore_conflicts=True)
+            added += len(batch)
+            batch = []
+    ContactTag.objects.bulk_create(batch, ignore_conflicts=True)
+    return added + len(batch)
+
+
+def tag_remove(
+    *,
+    tag: Tag,
+    contact_ids: list[int] | None = None,
+    emails: list[str] | None = None,
+    segment_filters: Any = None,
+) -> int:
+    """Take ``tag`` off the given contacts; returns how many lost it."""
+    contacts = _contacts_for(
+        project=tag.project, contact_ids=contact_ids, emails=emails, segment_filters=segment_filters
+    )
+    deleted, _ = ContactTag.objects.filter(tag=tag, contact_id__in=contacts.values("pk")).delete()
+    return deleted
+
+
+# -- topics ------------------------------------------------------------------------------
+
+TOPIC_FIELDS = ("name", "description", "default_subscription", "visibility", "position", "is_active")
+
+
+def _topic_errors(values: Mapping[str, Any]) -> list[FieldError]:
+    errors = []
+    if "name" in values and (
+        not isinstance(values["name"], str) or not 1 <= len(values["name"].strip()) <= 100
+    ):
+        errors.append(FieldError("name", "must be 1-100 characters"))
+    if len(values.get("description") or "") > 500:
+        errors.append(FieldError("description", "must be at most 500 characters"))
+    if "default_subscription" in values and values["default_subscription"] not in TopicDefault.values:
+        errors.append(FieldError("defaultSubscription", "must be opt_in or opt_out"))
+    if "visibility" in values and values["visibility"] not in TopicVisibility.values:
+        errors.append(FieldError("visibility", "must be public or private"))
+    position = values.get("position", 0)
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 1_000_000:
+        errors.append(FieldError("position", "must be a whole number from 0 to 1000000"))
+    return errors
+
+
+def topic_create(*, project: Project, **values: Any) -> Topic:
+    """Create a topic contacts can opt in to or out of."""
+    unknown = set(values) - set(TOPIC_FIELDS)
+    errors = [FieldError(f, "unknown field") for f in sorted(unknown)] + _topic_errors(values)
+    if "name" not in values:
+        errors.append(FieldError("name", "is required"))
+    if errors:
+        raise ValidationError(errors)
+    values["name"] = values["name"].strip()
+    values["description"] = values.get("description") or ""
+    try:
+        with transaction.atomic():
+            return Topic.objects.create(project=project, **values)
+    except IntegrityError as exc:
+        raise Conflict(f"a topic named {values['name']!r} already exists") from exc
+
+
+def topic_update(*, topic: Topic, **changes: Any) -> Topic:
+    unknown = set(changes) - set(TOPIC_FIELDS)
+    errors = [FieldError(f, "unknown field") for f in sorted(unknown)] + _topic_errors(changes)
+    if errors:
+        raise ValidationError(errors)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if scoped(Topic, topic.project_id).filter(name=changes["name"]).exclude(pk=topic.pk).exists():
+            raise Conflict(f"a topic named {changes['name']!r} already exists")
+    if "description" in changes:
+        changes["description"] = changes["description"] or ""
+    for key, value in changes.items():
+        setattr(topic, key, value)
+    topic.save()
+    return topic
+
+
+def topic_delete(*, topic: Topic) -> None:
+    topic.delete()
+
+
+def topic_set_subscription(*, topic: Topic, contact: Contact, subscribed: bool) -> TopicSubscription:
+    """Record the contact's explicit choice for the topic (it overrides the topic's default)."""
+    if contact.project_id != topic.project_id:
+        raise NotFound("contact not found")
+    choice, _ = TopicSubscription.objects.update_or_create(
+        contact=contact, topic=topic, defaults={"subscribed": subscribed}
+    )
+    return choice
+
+
+# -- GDPR --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_erase(*, contact: Contact) -> Suppression:
+    """Erase the person: their contact row, tags, topic choices and activity go;
+    a hash of the address stays on the suppression list so no import or API call
+    can add them again."""
+    digest = validation.email_hash(contact.project_id, contact.email_key)
+    suppression, _ = Suppression.objects.get_or_create(
+        project_id=contact.project_id, email_hash=digest, defaults={"reason": SuppressionReason.ERASED}
+    )
+    contact.delete()  # cascades to ContactTag, TopicSubscription, ContactActivity
+    return suppression
