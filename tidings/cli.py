@@ -319,7 +319,7 @@ def cmd_apikey_create(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from tidings.core.demo import demo_seed
+    from tidings.demo import demo_seed
 
     result = demo_seed()
     print(result.summary())
@@ -501,3 +501,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(f"database error: {first_line}{hint}", EXIT_UNAVAILABLE)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        raise SystemExit(0) from None

@@ -101,6 +101,8 @@ def test_demo_is_idempotent_and_prints_the_login(data_dir: Path) -> None:
     second = tidings(data_dir, "demo")
     assert first.returncode == second.returncode == 0
     assert "Demo project: Demo (created)" in first.stdout
+    assert "Added 300 demo contacts with tags, topics and activity" in first.stdout
+    assert "demo contacts" not in second.stdout
     assert "Demo project: Demo (already there)" in second.stdout
     password_line = next(line for line in first.stdout.splitlines() if "with password" in line)
     assert password_line in second.stdout

@@ -1,6 +1,7 @@
 """The demo seed behind ``tidings demo`` and ``make run``: safe to run again.
 
-The first run creates the ``demo`` project, an ``admin`` login and an API key,
+The first run creates the ``demo`` project with a few hundred contacts, an
+``admin`` login and an API key,
 and keeps the generated password and key in ``<data dir>/demo-credentials``
 (mode 0600) so later runs can print them again.
 """
@@ -18,6 +19,7 @@ from django.db import transaction
 
 from tidings.core import selectors, services
 from tidings.core.models import Project, Role
+from tidings.demo_audience import seed_audience
 
 DEMO_SLUG = "demo"
 DEMO_USERNAME = "admin"
@@ -26,6 +28,7 @@ DEMO_USERNAME = "admin"
 @dataclass(frozen=True)
 class DemoResult:
     project: Project
+    contacts_added: int
     username: str
     password: str | None
     api_key: str | None
@@ -39,6 +42,8 @@ class DemoResult:
                 f" with password {self.password!r}" if self.password else " (password changed since the seed)"
             ),
         ]
+        if self.contacts_added:
+            lines.append(f"Added {self.contacts_added} demo contacts with tags, topics and activity")
         if self.api_key:
             lines.append(f"Demo API key: {self.api_key}")
         return "\n".join(lines)
@@ -89,6 +94,7 @@ def demo_seed() -> DemoResult:
         credentials["password"] = password
         created = True
     services.membership_set(project=project, user=user, role=Role.OWNER)
+    contacts_added = seed_audience(project)
 
     # A kept key may be gone (a new database) or revoked: print only one that works.
     kept = selectors.api_key_get_active(raw=credentials.get("api_key", ""))
@@ -102,6 +108,7 @@ def demo_seed() -> DemoResult:
         # Changed since the seed (or another database's seed): not ours to print.
         password = None
     return DemoResult(
+        contacts_added=contacts_added,
         project=project,
         username=DEMO_USERNAME,
         password=password,
