@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tidings.audience import services as audience_services
+from tidings.audience.models import Contact
 from tidings.core import services
 from tidings.core.models import Project, Role
 
@@ -35,3 +37,13 @@ def owner_client(owner: Any) -> Client:
     client = Client()
     client.force_login(owner)
     return client
+
+
+@pytest.fixture
+def make_contact(db: None) -> Callable[..., Contact]:
+    """A contact of ``project`` made through the audience service, as the UI would."""
+
+    def make(project: Project, email: str, **values: Any) -> Contact:
+        return audience_services.contact_create(project=project, values={"email": email, **values})
+
+    return make

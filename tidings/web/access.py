@@ -37,6 +37,11 @@ class Current:
         """Admins and owners change settings, keys and members."""
         return self.membership.allows(Role.ADMIN)
 
+    @property
+    def can_edit(self) -> bool:
+        """Editors and above change the audience; viewers only read it."""
+        return self.membership.allows(Role.EDITOR)
+
     def require(self, role: Role) -> None:
         if not self.membership.allows(role):
             raise PermissionDenied(f"needs the {Role(role).label.lower()} role or higher")

@@ -25,7 +25,28 @@ class NavGroup:
 
 # (group, [(label, url name, url names that also mark it active)])
 SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
-    ("Audience", [("Contacts", "contacts", ()), ("Tags", "tags", ()), ("Segments", "segments", ())]),
+    (
+        "Audience",
+        [
+            (
+                "Contacts",
+                "contacts",
+                (
+                    "contact_add",
+                    "contact_bulk",
+                    "contact_detail",
+                    "contact_edit",
+                    "contact_delete",
+                    "contact_tag_add",
+                    "contact_tag_remove",
+                    "contact_topic_set",
+                    "contact_erase",
+                ),
+            ),
+            ("Tags", "tags", ("tag_edit", "tag_delete")),
+            ("Segments", "segments", ()),
+        ],
+    ),
     ("", [("Create", "create", ()), ("Campaigns", "campaigns", ()), ("Results", "results", ())]),
     (
         "Settings",
@@ -33,7 +54,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
             ("Project", "project_settings", ()),
             ("Email providers", "providers", ()),
             ("Domains", "domains", ()),
-            ("Topics", "topics", ()),
+            ("Topics", "topics", ("topic_add", "topic_edit", "topic_delete")),
             ("API keys", "api_keys", ("api_key_revoke",)),
             ("Members", "members", ()),
         ],

@@ -28,12 +28,12 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(None, f"{error.path}: {message}" if error.path else message)
 
 
-def _text(**attrs: object) -> forms.TextInput:
+def text_input(**attrs: object) -> forms.TextInput:
     return forms.TextInput(attrs={"spellcheck": "false", **attrs})
 
 
 class ProjectSettingsForm(forms.Form):
-    name = forms.CharField(required=False, widget=_text(maxlength=200))
+    name = forms.CharField(required=False, widget=text_input(maxlength=200))
     postal_address = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
@@ -42,7 +42,7 @@ class ProjectSettingsForm(forms.Form):
     brand_color = forms.CharField(
         required=False,
         label="Brand colour",
-        widget=_text(maxlength=7, placeholder="#2f5d8a", autocomplete="off"),
+        widget=text_input(maxlength=7, placeholder="#2f5d8a", autocomplete="off"),
         help_text="Your brand's main colour as a hex value.",
     )
     logo_url = forms.CharField(
@@ -53,7 +53,7 @@ class ProjectSettingsForm(forms.Form):
     default_from_name = forms.CharField(
         required=False,
         label="Default from-name",
-        widget=_text(maxlength=200),
+        widget=text_input(maxlength=200),
         help_text="The sender name recipients see unless a campaign sets its own.",
     )
 
@@ -65,6 +65,6 @@ class ProjectSettingsForm(forms.Form):
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(
         required=False,
-        widget=_text(maxlength=100, placeholder="e.g. Website signup form", required=True),
+        widget=text_input(maxlength=100, placeholder="e.g. Website signup form", required=True),
         help_text="What the key is for, so you know what breaks if you revoke it.",
     )

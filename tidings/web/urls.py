@@ -1,7 +1,7 @@
 from django.urls import URLPattern, path
 from django.views.generic import RedirectView
 
-from tidings.web.views import api_keys, auth, project, sections
+from tidings.web.views import api_keys, auth, contact_detail, contacts, project, sections, tags, topics
 
 app_name = "web"
 
@@ -10,14 +10,28 @@ def _section(route: str, name: str) -> URLPattern:
     return path(route, sections.section, {"name": name}, name=name)
 
 
+CONTACT = "audience/contacts/<int:contact_id>/"
+
 urlpatterns = [
     path("", sections.home, name="home"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
     path("switch-project/", auth.switch_project, name="switch_project"),
     path("audience/", RedirectView.as_view(pattern_name="web:contacts"), name="audience"),
-    _section("audience/contacts/", "contacts"),
-    _section("audience/tags/", "tags"),
+    path("audience/contacts/", contacts.contact_list, name="contacts"),
+    path("audience/contacts/new/", contacts.contact_add, name="contact_add"),
+    path("audience/contacts/bulk/", contacts.contact_bulk, name="contact_bulk"),
+    path(CONTACT, contact_detail.contact_detail, name="contact_detail"),
+    path(f"{CONTACT}edit/", contact_detail.contact_edit, name="contact_edit"),
+    path(f"{CONTACT}delete/", contacts.contact_delete, name="contact_delete"),
+    path(f"{CONTACT}tags/", contact_detail.contact_tag_add, name="contact_tag_add"),
+    path(f"{CONTACT}tags/<int:tag_id>/remove/", contact_detail.contact_tag_remove, name="contact_tag_remove"),
+    path(f"{CONTACT}topics/<int:topic_id>/", contact_detail.contact_topic_set, name="contact_topic_set"),
+    path(f"{CONTACT}export/", contact_detail.contact_export, name="contact_export"),
+    path(f"{CONTACT}erase/", contact_detail.contact_erase, name="contact_erase"),
+    path("audience/tags/", tags.tag_list, name="tags"),
+    path("audience/tags/<int:tag_id>/edit/", tags.tag_edit, name="tag_edit"),
+    path("audience/tags/<int:tag_id>/delete/", tags.tag_delete, name="tag_delete"),
     _section("audience/segments/", "segments"),
     _section("create/", "create"),
     _section("campaigns/", "campaigns"),
@@ -26,7 +40,10 @@ urlpatterns = [
     path("settings/project/", project.project_settings, name="project_settings"),
     _section("settings/providers/", "providers"),
     _section("settings/domains/", "domains"),
-    _section("settings/topics/", "topics"),
+    path("settings/topics/", topics.topic_list, name="topics"),
+    path("settings/topics/new/", topics.topic_add, name="topic_add"),
+    path("settings/topics/<int:topic_id>/edit/", topics.topic_edit, name="topic_edit"),
+    path("settings/topics/<int:topic_id>/delete/", topics.topic_delete, name="topic_delete"),
     path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
     path("settings/members/", project.members, name="members"),

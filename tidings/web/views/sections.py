@@ -24,19 +24,6 @@ class Section:
 
 
 SECTIONS = {
-    "contacts": Section(
-        "Contacts",
-        "Audience",
-        "contacts",
-        "Contacts are the people in this project's audience, each with their address, name, "
-        "subscription status and consent record.",
-    ),
-    "tags": Section(
-        "Tags",
-        "Audience",
-        "tags",
-        "Tags are labels, such as “vip”, that you put on contacts to group them by hand.",
-    ),
     "segments": Section(
         "Segments",
         "Audience",
@@ -74,13 +61,6 @@ SECTIONS = {
         "Settings",
         "sending domains",
         "Sending domains are the domains this project may send from, each verified through DNS.",
-    ),
-    "topics": Section(
-        "Topics",
-        "Settings",
-        "topics",
-        "Topics are subjects, such as “Product news”, that contacts opt in to or out of "
-        "in their preference center.",
     ),
 }
 
