@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import ApiClient
 from tidings.audience import selectors, services
 from tidings.audience.models import Contact, ContactTag, Tag, Topic, TopicSubscription
+from tidings.audience.segments import segment_create
 from tidings.core.models import Project
 
 
@@ -182,3 +183,31 @@ def test_another_projects_topic_is_not_found(
     problem(api.put(f"contacts/{mine.pk}/topics/{theirs.pk}", {"subscribed": False}), 404)
     problem(api.delete(f"topics/{theirs.pk}"), 404)
     assert Topic.objects.filter(pk=theirs.pk).exists()
+
+
+def test_tag_everyone_a_segment_matches_now(api: ApiClient, project: Project, other_project: Project) -> None:
+    add(project, "ann@example.com", status="subscribed")
+    add(project, "bob@example.com", status="unsubscribed")
+    add(other_project, "eve@example.com", status="subscribed")
+    segment = segment_create(
+        project=project,
+        name="Subscribed",
+        filters={"match": "all", "conditions": [{"type": "status", "operator": "is", "value": "subscribed"}]},
+    )
+    tag = services.tag_create(project=project, name="engaged")[0]
+
+    assert api.post(f"tags/{tag.pk}/contacts", {"segmentId": segment.pk}).json() == {"changed": 1}
+    assert api.post(f"tags/{tag.pk}/contacts", {"segmentId": segment.pk}).json() == {"changed": 0}
+    assert list(ContactTag.objects.filter(tag=tag).values_list("contact__email", flat=True)) == [
+        "ann@example.com"
+    ]
+    assert api.post(f"tags/{tag.pk}/contacts/remove", {"segmentId": segment.pk}).json() == {"changed": 1}
+
+
+def test_tagging_by_another_projects_segment_is_not_found(
+    api: ApiClient, project: Project, other_project: Project
+) -> None:
+    theirs = segment_create(project=other_project, name="All", filters={})
+    tag = services.tag_create(project=project, name="vip")[0]
+    problem(api.post(f"tags/{tag.pk}/contacts", {"segmentId": theirs.pk}), 404)
+    assert not ContactTag.objects.exists()
