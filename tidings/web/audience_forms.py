@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 
-from tidings.audience.models import Contact, ContactStatus, Tag, Topic, TopicDefault, TopicVisibility
+from tidings.audience.models import (
+    Contact,
+    ContactStatus,
+    Segment,
+    Tag,
+    Topic,
+    TopicDefault,
+    TopicVisibility,
+)
 from tidings.audience.services import BULK_LIMIT
-from tidings.core.errors import Conflict
-from tidings.web.forms import text_input
+from tidings.core.errors import Conflict, FieldError, ValidationError
+from tidings.web.forms import add_service_errors, text_input
 
 PAGE_SIZE = 50
 
@@ -207,3 +216,67 @@ class TopicForm(forms.Form):
     @classmethod
     def for_topic(cls, topic: Topic) -> TopicForm:
         return cls(initial={name: getattr(topic, name) for name in cls.base_fields})
+
+
+# -- segments ---------------------------------------------------------------------------
+
+
+def parse_rules(raw: str) -> Any:
+    """The rule tree a form sent as JSON text; blank means everyone. ``ValueError`` says what is wrong."""
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"The rules are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        ) from exc
+
+
+def rule_errors(form: forms.Form, exc: ValidationError) -> list[FieldError]:
+    """Errors inside the rule tree, kept with their paths for the builder; the rest go on the form."""
+    inside = [e for e in exc.errors if e.path == "filters" or e.path.startswith("filters.")]
+    others = [e for e in exc.errors if e not in inside]
+    if others:
+        add_service_errors(form, ValidationError(others))
+    return inside
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(
+        required=False, widget=text_input(maxlength=200, required=True, autocomplete="off")
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}))
+    filters = forms.CharField(
+        required=False,
+        strip=False,
+        label="Rules as JSON",
+        widget=forms.Textarea(attrs={"rows": 10, "class": "code", "spellcheck": "false"}),
+        help_text='A group is {"match": "all" or "any", "conditions": [...]}. '
+        "Leave it empty to include everyone.",
+    )
+
+    def clean_filters(self) -> Any:
+        try:
+            return parse_rules(self.cleaned_data["filters"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    @classmethod
+    def for_segment(cls, segment: Segment) -> SegmentForm:
+        return cls(
+            initial={
+                "name": segment.name,
+                "description": segment.description,
+                "filters": json.dumps(segment.filters, indent=2),
+            }
+        )
+
+
+class SegmentTagForm(forms.Form):
+    # Not a choice field: another project's tag id must reach the selector and be a 404.
+    tag = forms.IntegerField(label="Tag", widget=forms.Select, error_messages={"required": "Choose a tag."})
+
+    def __init__(self, data: Any = None, *, tags: list[Tag]) -> None:
+        super().__init__(data)
+        self.fields["tag"].widget.choices = [("", "Choose a tag…"), *((t.pk, t.name) for t in tags)]

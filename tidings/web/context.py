@@ -44,7 +44,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
                 ),
             ),
             ("Tags", "tags", ("tag_edit", "tag_delete")),
-            ("Segments", "segments", ()),
+            ("Segments", "segments", ("segment_add", "segment_edit", "segment_tag", "segment_delete")),
         ],
     ),
     ("", [("Create", "create", ()), ("Campaigns", "campaigns", ()), ("Results", "results", ())]),

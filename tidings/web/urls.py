@@ -1,7 +1,17 @@
 from django.urls import URLPattern, path
 from django.views.generic import RedirectView
 
-from tidings.web.views import api_keys, auth, contact_detail, contacts, project, sections, tags, topics
+from tidings.web.views import (
+    api_keys,
+    auth,
+    contact_detail,
+    contacts,
+    project,
+    sections,
+    segments,
+    tags,
+    topics,
+)
 
 app_name = "web"
 
@@ -32,7 +42,12 @@ urlpatterns = [
     path("audience/tags/", tags.tag_list, name="tags"),
     path("audience/tags/<int:tag_id>/edit/", tags.tag_edit, name="tag_edit"),
     path("audience/tags/<int:tag_id>/delete/", tags.tag_delete, name="tag_delete"),
-    _section("audience/segments/", "segments"),
+    path("audience/segments/", segments.segment_list, name="segments"),
+    path("audience/segments/new/", segments.segment_add, name="segment_add"),
+    path("audience/segments/preview/", segments.segment_preview, name="segment_preview"),
+    path("audience/segments/<int:segment_id>/", segments.segment_edit, name="segment_edit"),
+    path("audience/segments/<int:segment_id>/tag/", segments.segment_tag, name="segment_tag"),
+    path("audience/segments/<int:segment_id>/delete/", segments.segment_delete, name="segment_delete"),
     _section("create/", "create"),
     _section("campaigns/", "campaigns"),
     _section("results/", "results"),

@@ -24,13 +24,6 @@ class Section:
 
 
 SECTIONS = {
-    "segments": Section(
-        "Segments",
-        "Audience",
-        "segments",
-        "Segments are saved rules over contact fields, tags and activity, "
-        "so their members are always current.",
-    ),
     "create": Section(
         "Create",
         "",

@@ -28,7 +28,7 @@
     var chosen = boxes.filter(function (box) { return box.checked; }).length;
     var all = document.querySelector("[data-select-all]");
     if (all) {
-      all.hidden = false;
+      all.closest("label").hidden = false;
       all.checked = boxes.length > 0 && chosen === boxes.length;
       all.indeterminate = chosen > 0 && chosen < boxes.length;
     }
