@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tidings.audience import services
+from tidings.audience import segments, services
 from tidings.audience.models import Contact, ContactTag, Tag
 from tidings.core.models import Project, Role
 
@@ -391,3 +391,31 @@ def test_forms_of_the_contacts_pages_carry_a_csrf_token(
     assert response.status_code == 403
     assert _emails(project) == ["ada@example.com"]
     assert 'name="csrfmiddlewaretoken"' in client.get(CONTACTS).content.decode()
+
+
+def test_personalise_action_is_left_out_until_create_offers_it(
+    project: Project, owner_client: Client, make_contact: Callable[..., Contact]
+) -> None:
+    make_contact(project, "ada@example.com")
+
+    assert "Personalise for…" not in owner_client.get(CONTACTS).content.decode()
+
+
+def test_personalise_action_appears_on_contacts_tags_and_segments_once_create_offers_it(
+    project: Project, owner_client: Client, make_contact: Callable[..., Contact], settings: Any
+) -> None:
+    ada = make_contact(project, "ada@example.com", tags=["vip"])
+    vip = Tag.objects.get(name="vip")
+    segment = segments.segment_create(project=project, name="Everyone", filters={})
+    settings.ROOT_URLCONF = "tests.web.personalise_urls"
+
+    pages = [
+        (CONTACTS, f"/create/for/contact/{ada.pk}/"),
+        (f"/audience/contacts/{ada.pk}/", f"/create/for/contact/{ada.pk}/"),
+        ("/audience/tags/", f"/create/for/tag/{vip.pk}/"),
+        ("/audience/segments/", f"/create/for/segment/{segment.pk}/"),
+    ]
+
+    for page, target in pages:
+        body = owner_client.get(page).content.decode()
+        assert f'href="{target}">Personalise for…</a>' in body, page
