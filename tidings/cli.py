@@ -344,6 +344,118 @@ def cmd_manage(args: argparse.Namespace) -> None:
     execute_from_command_line(["tidings manage", *args.args])
 
 
+# -- contacts -------------------------------------------------------------------
+
+
+def _project(slug: str) -> Any:
+    from tidings.core.models import Project
+
+    project = Project.objects.filter(slug=slug).first()
+    if project is None:
+        raise CommandError(f"no project with slug {slug!r}")
+    return project
+
+
+def _column_map(items: Sequence[str]) -> dict[str, str | None]:
+    column_map: dict[str, str | None] = {}
+    for item in items:
+        column, sep, field = item.rpartition("=")
+        if not sep or not column.strip():
+            raise CommandError(f"--map takes 'Column=field' (or 'Column=' to leave it out), got {item!r}")
+        column_map[column.strip()] = field.strip() or None
+    return column_map
+
+
+class _ImportProgress:
+    """A progress bar on a terminal; elsewhere (a pipe, a log) a line now and then."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.tty = sys.stderr.isatty()
+        self.shown_at = 0.0
+
+    def __call__(self, contact_import: Any) -> None:
+        ci = contact_import
+        done = ci.bytes_read >= ci.size_bytes
+        now = time.monotonic()
+        if not done and now - self.shown_at < (0.2 if self.tty else 2.0):
+            return
+        self.shown_at = now
+        share = ci.bytes_read / ci.size_bytes if ci.size_bytes else 1.0
+        bar = "#" * int(share * 20)
+        line = (
+            f"{self.name} [{bar:20}] {share:4.0%} {ci.rows_read:,} rows: {ci.created_count:,} created, "
+            f"{ci.updated_count:,} updated, {ci.skipped_count:,} skipped, {ci.rejected_count:,} rejected"
+        )
+        if self.tty:
+            print(f"\r{line}", end="\n" if done else "", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+
+def cmd_contacts_import(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from tidings.audience import imports
+
+    project = _project(args.project)
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"no file at {args.file}")
+    with path.open("rb") as upload:
+        contact_import = imports.contact_import_create(
+            project=project,
+            upload=upload,
+            file_name=path.name,
+            column_map=_column_map(args.map or []),
+            tag_names=args.tag or [],
+            on_conflict=args.on_conflict,
+            enqueue=False,
+        )
+    done = imports.contact_import_run(contact_import=contact_import, progress=_ImportProgress(path.name))
+    if done.status != "finished":
+        raise CommandError(f"import {done.pk} failed after {done.rows_read:,} rows: {done.error}")
+    summary = {
+        "id": done.pk,
+        "status": done.status,
+        "rowsRead": done.rows_read,
+        "created": done.created_count,
+        "updated": done.updated_count,
+        "skipped": done.skipped_count,
+        "rejected": done.rejected_count,
+        "report": done.report_path,
+    }
+    if args.json:
+        _print_json(summary)
+        return
+    print(
+        f"imported {path.name}: {done.created_count:,} created, {done.updated_count:,} updated, "
+        f"{done.skipped_count:,} skipped, {done.rejected_count:,} rejected"
+    )
+    if done.rejected_count:
+        print(f"rejected rows, with their line and reason: {done.report_path}")
+
+
+def cmd_contacts_export(args: argparse.Namespace) -> None:
+    from tidings.audience import exports
+    from tidings.audience.models import Contact, Tag
+    from tidings.core.scoping import scoped
+
+    project = _project(args.project)
+    contacts = scoped(Contact, project)
+    if args.tag is not None:
+        tag = scoped(Tag, project).filter(name=args.tag).first()
+        if tag is None:
+            raise CommandError(f"no tag named {args.tag!r} in {project.slug}")
+        contacts = contacts.filter(tags=tag)
+    if args.output is None:
+        exports.contacts_export(project=project, queryset=contacts, out=sys.stdout)
+        return
+    with open(args.output, "w", newline="", encoding="utf-8") as out:
+        exports.contacts_export(project=project, queryset=contacts, out=out)
+    print(f"exported {contacts.count():,} contacts to {args.output}", file=sys.stderr)
+
+
 # -- output -------------------------------------------------------------------
 
 
@@ -462,6 +574,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project", required=True, help="project slug")
     p.add_argument("--name", required=True, help="what the key is for")
     p.add_argument("--json", action="store_true")
+
+    contacts = add("contacts", lambda a: None, "Import and export contacts as CSV.")
+    contacts_sub = contacts.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=Parser
+    )
+    p = contacts_sub.add_parser(
+        "import",
+        help="import contacts from a CSV file",
+        description="Import contacts from a CSV file, in this process; progress goes to stderr.",
+    )
+    p.set_defaults(handler=cmd_contacts_import)
+    p.add_argument("file", help="the CSV file (Mailchimp, listmonk and Brevo exports are recognised)")
+    p.add_argument("--project", required=True, help="project slug")
+    p.add_argument(
+        "--tag", action="append", help="tag every imported contact (repeatable; created if missing)"
+    )
+    p.add_argument(
+        "--on-conflict",
+        choices=["skip", "upsert"],
+        default="skip",
+        help="an address the project has: leave it (skip, the default) or update it from the file (upsert)",
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help="where a column goes, e.g. 'E-mail=email', 'Plan=customFields.plan', 'Notes=' (repeatable)",
+    )
+    p.add_argument("--json", action="store_true")
+    p = contacts_sub.add_parser(
+        "export", help="export contacts as CSV", description="Export contacts as CSV (to stdout by default)."
+    )
+    p.set_defaults(handler=cmd_contacts_export)
+    p.add_argument("--project", required=True, help="project slug")
+    p.add_argument("--tag", help="only contacts with this tag (its exact name)")
+    p.add_argument("--output", "-o", help="write to this file instead of stdout")
 
     add("demo", cmd_demo, "Seed a demo project and admin login (safe to run again).")
     add("check", cmd_check, "Report configuration and whether the database and queue answer.")
