@@ -15,6 +15,8 @@ Semantics worth knowing:
 - Custom numbers are JSON numbers or text holding a plain decimal (``"42"``,
   ``"-3.5"``), as a CSV import leaves them. Custom dates are text starting
   with an ISO date and compare by that date (UTC for date-time rule values).
+  Text operators read a custom number as its text; booleans only match
+  ``is``/``is_not`` true or false.
 - ``createdAt`` compares exact instants; a date-only rule value is the whole
   UTC day (``after 2024-05-01`` starts on 2024-05-02).
 - ``within_last N`` is the last N days up to now; ``not_within_last N`` is

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from tidings.audience.fields import CONTACT_FIELDS, CUSTOM_PREFIX
@@ -134,16 +134,11 @@ def clean_date(raw: Any) -> str:
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def date_key(value: str) -> datetime:
-    """Order two normalised dates; a date sorts as its midnight."""
-    return parse_when(value)
-
-
 def clean_pair(raw: Any, clean: Any, what: str) -> list[Any]:
     if not isinstance(raw, list) or len(raw) != 2:
         raise ValueError(f"must be a list of two {what}: [from, to]")
     low, high = clean(raw[0]), clean(raw[1])
-    order = date_key if clean is clean_date else float
+    order = parse_when if clean is clean_date else float  # a date sorts as its midnight
     if order(low) > order(high):
         raise ValueError("the first value must not be greater than the second")
     return [low, high]
@@ -411,15 +406,3 @@ def check_rules(filters: Any, path: str = "filters") -> Rules:
         raise ValidationError(checker.errors or [FieldError(path, "is not a valid rule tree")])
     checker.rules.filters = clean
     return checker.rules
-
-
-def count_conditions(filters: dict[str, Any]) -> int:
-    """How many conditions a checked tree holds (groups not counted)."""
-    total, stack = 0, [filters]
-    while stack:
-        for child in stack.pop().get("conditions", ()):
-            if "conditions" in child:
-                stack.append(child)
-            else:
-                total += 1
-    return total
