@@ -14,7 +14,8 @@ from typing import Concatenate
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from tidings.core import errors, selectors
@@ -73,12 +74,12 @@ def switch_project(request: HttpRequest, project_id: int) -> Project:
 
 
 def project_view[**P](
-    view: Callable[Concatenate[HttpRequest, Current, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    view: Callable[Concatenate[HttpRequest, Current, P], HttpResponseBase],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
     """Login required; the view gets the current project, and core errors become 404/403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         current = current_for(request)
         if current is None:
             return render(request, "web/no_project.html")

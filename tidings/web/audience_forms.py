@@ -10,6 +10,7 @@ from django import forms
 from tidings.audience.models import (
     Contact,
     ContactStatus,
+    OnConflict,
     Segment,
     Tag,
     Topic,
@@ -155,6 +156,48 @@ class ContactTagForm(forms.Form):
         label="Add a tag",
         widget=text_input(maxlength=100, placeholder="Tag name", autocomplete="off", list="tag-names"),
     )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        required=False,
+        label="CSV file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text="One contact a line, with a header line. Exports of Mailchimp, listmonk and Brevo "
+        "are recognised as they are; unknown columns become custom fields.",
+    )
+    tags = forms.CharField(
+        required=False,
+        label="Tags for everyone imported",
+        widget=text_input(
+            maxlength=1000, placeholder="imported, spring-fair", autocomplete="off", list="tag-names"
+        ),
+        help_text="Separate tags with commas. Missing tags are created.",
+    )
+    on_conflict = forms.ChoiceField(
+        choices=[
+            (OnConflict.SKIP, "Skip them: leave existing contacts as they are"),
+            (OnConflict.UPSERT, "Update them: non-empty cells overwrite, custom fields merge"),
+        ],
+        initial=OnConflict.SKIP,
+        widget=forms.RadioSelect,
+        label="Addresses already in the project",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload:
+            raise forms.ValidationError("Choose a CSV file to import.")
+        return upload
+
+    def service_values(self) -> dict[str, Any]:
+        upload = self.cleaned_data["file"]
+        return {
+            "upload": upload,
+            "file_name": upload.name or "contacts.csv",
+            "tag_names": split_tag_names(self.cleaned_data["tags"]),
+            "on_conflict": self.cleaned_data["on_conflict"],
+        }
 
 
 # -- tags -------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
                     "contact_tag_remove",
                     "contact_topic_set",
                     "contact_erase",
+                    "import_upload",
+                    "import_detail",
                 ),
             ),
             ("Tags", "tags", ("tag_edit", "tag_delete")),
