@@ -108,6 +108,14 @@ def test_invalid_contact_fields_are_refused_with_their_path(
     assert not Contact.objects.for_project(project).exists()
 
 
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN"])
+def test_custom_field_numbers_must_be_finite(api: ApiClient, project: Project, number: str) -> None:
+    raw = '{"email": "a@example.com", "customFields": {"score": ' + number + "}}"
+    errors = problem(api.post("contacts", raw), 422)["errors"]
+    assert errors == [{"path": "customFields", "message": "score: must be a finite number"}]
+    assert not Contact.objects.for_project(project).exists()
+
+
 def test_patch_changes_only_given_fields_and_merges_custom_fields(api: ApiClient, project: Project) -> None:
     contact = add(project, "ada@example.com", first_name="Ada", custom_fields={"plan": "free", "seats": 1})
     body = api.patch(

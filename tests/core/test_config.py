@@ -52,6 +52,7 @@ def test_database_url_for_postgresql(tmp_path: Path) -> None:
     db = config.database({"TIDINGS_DATABASE_URL": "postgres://app:pw@db.internal:6432/mail"}, tmp_path)
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["HOST"], db["PORT"]) == ("mail", "app", "db.internal", 6432)
+    assert db["OPTIONS"]["options"] == "-c jit=off"
 
 
 def test_database_url_with_unknown_scheme_is_refused(tmp_path: Path) -> None:

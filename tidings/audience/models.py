@@ -174,6 +174,10 @@ class ContactActivity(ProjectScopedModel):
         indexes = [
             models.Index(fields=["contact", "kind", "occurred_at"], name="activity_contact_kind_time"),
             models.Index(fields=["kind", "campaign_id", "contact"], name="activity_kind_campaign"),
+            # Segments: "opened within N days" over a whole project in one index-only pass.
+            models.Index(
+                fields=["project", "kind", "occurred_at", "contact"], name="activity_project_kind_time"
+            ),
         ]
 
 

@@ -7,6 +7,7 @@ meant for a person; callers attach the field path.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from datetime import date, datetime
 from typing import Any
@@ -109,8 +110,8 @@ def clean_custom_fields(raw: Any) -> dict[str, Any]:
                 f"(at most {CUSTOM_KEY_MAX})"
             )
         if value is None or isinstance(value, bool | int | float):
-            if isinstance(value, float) and value != value:  # NaN
-                raise ValueError(f"{key}: must be a number, not NaN")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{key}: must be a finite number")
             clean[key] = value
         elif isinstance(value, str):
             if len(value) > 2000:
