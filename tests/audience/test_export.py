@@ -29,7 +29,7 @@ def add(project: Project, email: str, *, tags: tuple[str, ...] = (), **fields: A
 
 
 def download(api: ApiClient, query: str = "") -> list[list[str]]:
-    response = api.get(f"imports/export.csv{query}")
+    response = api.get(f"contacts/export.csv{query}")
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="contacts-acme-mail-')
@@ -149,7 +149,7 @@ def test_a_tag_of_another_project_is_404(api: ApiClient, other_project: Project)
     theirs = add(other_project, "x@example.com", tags=("vip",))
     tag = Tag.objects.for_project(other_project).get()
 
-    response = api.get(f"imports/export.csv?tagId={tag.pk}")
+    response = api.get(f"contacts/export.csv?tagId={tag.pk}")
     assert response.status_code == 404
     assert response["Content-Type"] == PROBLEM
     assert theirs.email == "x@example.com"

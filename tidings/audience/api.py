@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
-from tidings.audience import schemas, selectors, services
+from tidings.audience import exports, schemas, segments, selectors, services
 from tidings.audience.fields import CONTACT_FIELDS
 from tidings.audience.models import Contact, Tag, Topic
 from tidings.core.errors import ValidationError
@@ -22,6 +22,8 @@ topics = Router(tags=["Topics"], by_alias=True)
 ContactId = Annotated[int, Path(alias="contactId", description="The contact's id.")]
 TagId = Annotated[int, Path(alias="tagId", description="The tag's id.")]
 TopicId = Annotated[int, Path(alias="topicId", description="The topic's id.")]
+
+CSV = {"text/csv": {"schema": {"type": "string"}}}
 
 # camelCase keys of a raw contact object (bulk items) → service keys.
 RAW_KEYS = {f.name: f.column for f in CONTACT_FIELDS.values()} | {
@@ -82,6 +84,35 @@ def contact_bulk_delete(request: HttpRequest, payload: schemas.BulkDeleteIn) -> 
         project=request.auth.project, emails=payload.emails
     )
     return {"deleted": deleted, "not_found": not_found}
+
+
+@contacts.get(
+    "/export.csv",
+    summary="Export contacts as CSV",
+    openapi_extra={"responses": {200: {"description": "The contacts, as CSV.", "content": CSV}}},
+    description=(
+        "Every contact of the project, those with the tag `tagId`, or those the segment `segmentId` "
+        "matches now. Columns: email, firstName, lastName, company, phone, country, language, status, "
+        "source, createdAt, tags, then one per custom field. A cell a spreadsheet would run as a formula "
+        "starts with a `'`."
+    ),
+)
+def contacts_export(
+    request: HttpRequest,
+    tag_id: int | None = Query(None, alias="tagId", description="Only contacts with this tag."),
+    segment_id: int | None = Query(
+        None, alias="segmentId", description="Only contacts this segment matches."
+    ),
+) -> StreamingHttpResponse:
+    project = request.auth.project
+    if tag_id is not None and segment_id is not None:
+        raise ValidationError.field("segmentId", "give at most one of tagId or segmentId")
+    if segment_id is not None:
+        segment = segments.segment_get(project=project, segment_id=segment_id)
+        queryset = segments.segment_contacts(project=project, filters=segment.filters)
+    else:
+        queryset = selectors.contact_list(project=project, tag_id=tag_id)
+    return exports.contacts_export_response(project=project, queryset=queryset)
 
 
 @contacts.get("/{contactId}", response=schemas.ContactOut, summary="Get a contact")

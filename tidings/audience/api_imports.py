@@ -1,25 +1,23 @@
-"""/api/v1 endpoints for CSV imports, and (until the contacts router takes it) the CSV export."""
+"""/api/v1 endpoints for CSV imports."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
 
-from django.http import FileResponse, HttpRequest, StreamingHttpResponse
-from ninja import File, Form, Path, Query, Router, Status, UploadedFile
+from django.http import FileResponse, HttpRequest
+from ninja import File, Form, Path, Router, Status, UploadedFile
 from ninja.pagination import paginate
 
-from tidings.audience import exports, imports
+from tidings.audience import imports
 from tidings.audience.import_schemas import ImportForm, ImportOut
-from tidings.audience.models import Contact, ContactImport, Tag
+from tidings.audience.models import ContactImport
 from tidings.core.errors import ValidationError
 from tidings.core.pagination import CursorPagination
-from tidings.core.scoping import get_scoped, scoped
 
 router = Router(tags=["Imports"], by_alias=True)
 
 ImportId = Annotated[int, Path(alias="importId", description="The import's id.")]
-TagFilter = Annotated[int | None, Query(alias="tagId", description="Only contacts with this tag.")]
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 
 
@@ -64,25 +62,6 @@ def import_create(
 @paginate(CursorPagination)
 def import_list(request: HttpRequest) -> Any:
     return imports.contact_import_list(project=request.auth.project)
-
-
-@router.get(
-    "/export.csv",
-    summary="Export contacts as CSV",
-    openapi_extra={"responses": {200: {"description": "The contacts, as CSV.", "content": CSV}}},
-    description=(
-        "Every contact of the project, or those with the tag `tagId`. Columns: email, firstName, "
-        "lastName, company, phone, country, language, status, source, createdAt, tags, then one per "
-        "custom field. A cell a spreadsheet would run as a formula starts with a `'`."
-    ),
-)
-def contacts_export(request: HttpRequest, tag_id: TagFilter = None) -> StreamingHttpResponse:
-    project = request.auth.project
-    contacts = scoped(Contact, project)
-    if tag_id is not None:
-        tag = get_scoped(Tag, project, pk=tag_id)
-        contacts = contacts.filter(tags=tag)
-    return exports.contacts_export_response(project=project, queryset=contacts)
 
 
 @router.get("/{importId}", response=ImportOut, summary="Get an import: its status, progress and counts")
