@@ -125,7 +125,7 @@ class ColumnPlan:
         return {self.header[i]: sorted(targets) for i, targets in fed.items()}
 
 
-def _explicit_target(header: str, value: object) -> str | None:
+def _explicit_target(value: object) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -173,7 +173,7 @@ def plan_columns(header: tuple[str, ...], column_map: dict[str, object] | None =
     for index, name in enumerate(header):
         if name in column_map:
             try:
-                candidates.append(((_explicit_target(name, column_map[name]), EXPLICIT),))
+                candidates.append(((_explicit_target(column_map[name]), EXPLICIT),))
             except ValueError as exc:
                 errors.append(FieldError(f"columnMap.{name}", str(exc)))
                 candidates.append(())

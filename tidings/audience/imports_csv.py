@@ -20,7 +20,6 @@ HEAD_BYTES = 64 * 1024
 # that long, and a file with no line breaks must not be read into memory.
 MAX_LINE_CHARS = 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # How many records of the first chunk the delimiter detector looks at.
 SNIFF_RECORDS = 50
 
@@ -54,10 +53,6 @@ class CsvFormat:
     header: tuple[str, ...]
     # True when the whole file fitted in the first chunk and held only the header.
     header_only: bool = False
-
-    @property
-    def delimiter_name(self) -> str:
-        return DELIMITER_NAMES[self.delimiter]
 
 
 def _encoding(head: bytes, at_eof: bool) -> str:
@@ -213,6 +208,3 @@ class CsvRows:
                     f"line {previous + 1}: a cell is longer than {limit // 1024} KB; is a quote left open?"
                 ) from exc
             raise RowsFailed(f"line {previous + 1}: {exc}") from exc
-
-    def close(self) -> None:
-        self._text.detach()
