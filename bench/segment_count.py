@@ -58,6 +58,7 @@ def build(project_id: int, contacts: int, now: datetime) -> tuple[int, int]:
     """Contacts, vip tags and activity for one project; returns (vip tag id, activity rows)."""
     from django.db import connection, transaction
 
+    from tidings.audience.activity import activity_summary_refresh
     from tidings.audience.models import Contact, ContactActivity, ContactTag, Tag
 
     rng = random.Random(42)
@@ -106,6 +107,7 @@ def build(project_id: int, contacts: int, now: datetime) -> tuple[int, int]:
 
         table = ContactActivity._meta.db_table
         _insert(table, ["project_id", "contact_id", "kind", "campaign_id", "occurred_at"], activity_rows())
+        activity_summary_refresh(project=project_id)
     with connection.cursor() as cursor:
         # A steady state: statistics gathered, and on PostgreSQL the visibility
         # map set, as autovacuum would have done by the time anyone segments.

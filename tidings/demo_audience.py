@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from tidings.audience import services as audience
+from tidings.audience.activity import activity_summary_refresh
 from tidings.audience.models import ActivityKind, Contact, ContactActivity, ContactStatus, ContactTag
 from tidings.core.models import Project
 from tidings.core.scoping import scoped
@@ -123,4 +124,5 @@ def seed_audience(project: Project, *, count: int = DEMO_CONTACTS) -> int:
                     ContactActivity(project=project, contact=c, kind=ActivityKind.OPENED, occurred_at=sent)
                 )
     ContactActivity.objects.bulk_create(activity, batch_size=1000)
+    activity_summary_refresh(project=project)
     return len(saved)

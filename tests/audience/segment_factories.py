@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tidings.audience import segments
+from tidings.audience.activity import Activity, activity_record
 from tidings.audience.models import (
     Contact,
-    ContactActivity,
     ContactTag,
     Tag,
     Topic,
@@ -43,12 +43,9 @@ def choose(contact: Contact, topic: Topic, *, subscribed: bool) -> None:
 
 
 def act(contact: Contact, kind: str, *, days_ago: float, campaign_id: int | None = None) -> None:
-    ContactActivity.objects.create(
-        project_id=contact.project_id,
-        contact=contact,
-        kind=kind,
-        campaign_id=campaign_id,
-        occurred_at=NOW - timedelta(days=days_ago),
+    activity_record(
+        project=contact.project_id,
+        activities=[Activity(contact.pk, kind, NOW - timedelta(days=days_ago), campaign_id)],
     )
 
 

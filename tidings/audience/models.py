@@ -41,6 +41,11 @@ class Contact(ProjectScopedModel):
     consent_method = models.CharField(max_length=50, blank=True)
     consent_ip = models.GenericIPAddressField(null=True, blank=True)
     consent_text = models.TextField(blank=True)
+    # The latest ContactActivity of each kind, kept by audience.activity: segments
+    # ask "opened within N days" of a column instead of scanning every event.
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+    last_clicked_at = models.DateTimeField(null=True, blank=True)
 
     tags = models.ManyToManyField("Tag", through="ContactTag", related_name="contacts")
 
@@ -158,11 +163,20 @@ class ActivityKind(models.TextChoices):
     CLICKED = "clicked", "Clicked"
 
 
+# The Contact column holding the latest activity of each kind.
+LAST_ACTIVITY_COLUMN = {
+    ActivityKind.SENT: "last_sent_at",
+    ActivityKind.OPENED: "last_opened_at",
+    ActivityKind.CLICKED: "last_clicked_at",
+}
+
+
 class ContactActivity(ProjectScopedModel):
     """What happened between a contact and the project's mail, as segments ask about it.
 
-    Written by the sending and tracking areas; ``campaign_id`` names the campaign
-    (a plain id: the Campaign model lives in another area).
+    Written only through ``tidings.audience.activity`` (which keeps the contact's
+    ``last_<kind>_at`` in step); ``campaign_id`` names the campaign (a plain id:
+    the Campaign model lives in another area).
     """
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")

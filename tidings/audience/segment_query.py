@@ -50,7 +50,13 @@ from django.db.models.lookups import (
 )
 
 from tidings.audience.fields import CONTACT_FIELDS, CUSTOM_PREFIX
-from tidings.audience.models import ContactActivity, ContactTag, TopicDefault, TopicSubscription
+from tidings.audience.models import (
+    LAST_ACTIVITY_COLUMN,
+    ContactActivity,
+    ContactTag,
+    TopicDefault,
+    TopicSubscription,
+)
 from tidings.audience.segment_rules import NUMBER_LIMIT, is_number
 from tidings.audience.validation import ISO_DATE, parse_when
 from tidings.core.scoping import scoped
@@ -140,6 +146,15 @@ class Compiler:
         return subscribed if node["operator"] == "subscribed" else ~subscribed
 
     def activity(self, node: dict[str, Any]) -> Q:
+        op = node["operator"]
+        if "campaignId" not in node and op != "before":
+            # The contact row holds the latest event of each kind (kept by
+            # audience.activity): no scan of the events at all.
+            column = LAST_ACTIVITY_COLUMN[node["activity"]]
+            if op == "never":
+                return Q(**{f"{column}__isnull": True})
+            recent = Q(**{f"{column}__gte": self.now - node["days"] * DAY})
+            return recent if op == "within" else ~recent | Q(**{f"{column}__isnull": True})
         # The project filter is what lets PostgreSQL answer a large segment with
         # one pass over the project's own rows (activity_project_kind_time)
         # instead of one probe per contact.
@@ -148,7 +163,6 @@ class Compiler:
         )
         if "campaignId" in node:
             rows = rows.filter(campaign_id=node["campaignId"])
-        op = node["operator"]
         if op in ("within", "not_within"):
             rows = rows.filter(occurred_at__gte=self.now - node["days"] * DAY)
         elif op == "before":
