@@ -202,16 +202,6 @@ def run(repeat: int = 5) -> dict[str, object]:
     matched = orm()
     orm_ms, orm_rounds = _median_ms(orm, repeat)
     hand_ms, hand_rounds = _median_ms(hand, repeat)
-    extra: dict[str, object] = {}
-    if connection.vendor == "postgresql":
-        # EXISTS under OR is costed as if probed per row, which crosses the JIT
-        # threshold at this size; JIT then costs more than it saves.
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
-        extra["segment_count_jit_off_ms"] = round(_median_ms(orm, repeat)[0], 1)
-        extra["hand_sql_jit_off_ms"] = round(_median_ms(hand, repeat)[0], 1)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
     return {
         "figure": f"segment_count of a 4-condition segment over {contacts:,} contacts, median ms",
         "unit": "ms",
@@ -225,7 +215,6 @@ def run(repeat: int = 5) -> dict[str, object]:
             "segment_over_hand_sql": round(orm_ms / hand_ms, 2),
             "segment_count_rounds_ms": orm_rounds,
             "hand_sql_rounds_ms": hand_rounds,
-            **extra,
             "setup_seconds": round(setup_seconds, 1),
             "database": connection.vendor,
         },

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Q
 
 from tidings.audience.models import LAST_ACTIVITY_COLUMN, ActivityKind, Contact, ContactActivity
 from tidings.core.models import Project
@@ -74,15 +74,19 @@ def activity_summary_refresh(*, project: Project | int) -> None:
     """Recompute every contact's latest-activity times from the stored events.
 
     For rows written in bulk outside ``activity_record`` (benchmarks, restores):
-    one UPDATE per kind.
+    one grouped pass over the events per kind, joined back to the contacts
+    (UPDATE … FROM, on SQLite ≥ 3.33 and PostgreSQL).
     """
     project_id = project if isinstance(project, int) else project.pk
-    for kind, column in LAST_ACTIVITY_COLUMN.items():
-        latest = (
-            ContactActivity.objects.for_project(project_id)
-            .filter(contact_id=OuterRef("pk"), kind=kind)
-            .values("contact_id")
-            .annotate(at=Max("occurred_at"))
-            .values("at")
-        )
-        scoped(Contact, project_id).update(**{column: Subquery(latest)})
+    contacts, events = Contact._meta.db_table, ContactActivity._meta.db_table
+    with connection.cursor() as cursor:
+        for kind, column in LAST_ACTIVITY_COLUMN.items():
+            # Names come from the models; the values are parameters.
+            cursor.execute(f"UPDATE {contacts} SET {column} = NULL WHERE project_id = %s", [project_id])  # noqa: S608
+            cursor.execute(
+                f"UPDATE {contacts} SET {column} = latest.at "  # noqa: S608
+                f"FROM (SELECT contact_id, MAX(occurred_at) AS at FROM {events} "
+                f"WHERE project_id = %s AND kind = %s GROUP BY contact_id) AS latest "
+                f"WHERE {contacts}.id = latest.contact_id AND {contacts}.project_id = %s",
+                [project_id, str(kind), project_id],
+            )
