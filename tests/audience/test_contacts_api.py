@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.conftest import ApiClient
 from tidings.audience import services
+from tidings.audience.activity import Activity, activity_record
 from tidings.audience.models import Contact, ContactStatus, Suppression
 from tidings.audience.validation import email_hash
 from tidings.core.models import Project
@@ -64,6 +66,18 @@ def test_every_field_round_trips_in_camel_case(api: ApiClient) -> None:
     }
     assert [t["name"] for t in body["tags"]] == ["VIP Customer", "vip"]
     assert api.get(f"contacts/{body['id']}").json() == body
+
+
+def test_contact_shows_its_latest_activity(api: ApiClient, project: Project) -> None:
+    contact = add(project, "ada@example.com")
+    opened = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    activity_record(project=project, activities=[Activity(contact.pk, "opened", opened)])
+    body = api.get(f"contacts/{contact.pk}").json()
+    assert (body["lastSentAt"], body["lastOpenedAt"], body["lastClickedAt"]) == (
+        None,
+        "2026-05-01T08:00:00Z",
+        None,
+    )
 
 
 def test_email_is_unique_per_project_regardless_of_case(api: ApiClient, project: Project) -> None:

@@ -71,6 +71,9 @@ class ContactOut(CamelSchema):
     source: str
     created_at: datetime
     updated_at: datetime
+    last_sent_at: datetime | None = Field(description="When the project last sent them mail.")
+    last_opened_at: datetime | None = Field(description="When they last opened the project's mail.")
+    last_clicked_at: datetime | None = Field(description="When they last clicked a link in it.")
     consent: ConsentOut
     tags: list[TagRef]
 
