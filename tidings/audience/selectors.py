@@ -10,7 +10,6 @@ from tidings.audience.models import (
     Contact,
     ContactActivity,
     ContactTag,
-    Suppression,
     Tag,
     Topic,
     TopicDefault,
@@ -89,10 +88,6 @@ def contact_topics(*, contact: Contact) -> list[dict[str, Any]]:
             }
         )
     return states
-
-
-def suppression_count(*, project: Project) -> int:
-    return scoped(Suppression, project).count()
 
 
 def contact_gdpr_export(*, contact: Contact) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from tidings.core.errors import NotFound
-from tidings.core.models import ApiKey, Membership, Project, Role
+from tidings.core.models import ApiKey, Membership, Project
 from tidings.core.scoping import get_scoped, scoped
 
 API_KEY_PREFIX = "tdk_"
@@ -58,10 +58,6 @@ def membership_get(*, project: Project, user: AbstractBaseUser) -> Membership:
 
 def membership_list(*, project: Project) -> QuerySet[Membership]:
     return scoped(Membership, project).select_related("user").order_by("user__username")
-
-
-def project_owners(*, project: Project) -> QuerySet[Membership]:
-    return membership_list(project=project).filter(role=Role.OWNER)
 
 
 def project_get_for_user(*, user: AbstractBaseUser, project_id: int) -> Project:
