@@ -24,11 +24,13 @@ from pydantic.alias_generators import to_camel
 from tidings.audience import api as audience_api
 from tidings.audience import api_imports as imports_api
 from tidings.audience import api_segments as segments_api
+from tidings.content import api as content_api
 from tidings.core import selectors, services
 from tidings.core.api import keys as api_keys_router
 from tidings.core.api import router as project_router
 from tidings.core.errors import AuthenticationFailed, FieldError, NotFound, TidingsError
 from tidings.core.models import ApiKey
+from tidings.drafts import api as drafts_api
 
 logger = logging.getLogger(__name__)
 
@@ -238,3 +240,6 @@ api.add_router("/tags", audience_api.tags)
 api.add_router("/topics", audience_api.topics)
 api.add_router("/segments", segments_api.router)
 api.add_router("/imports", imports_api.router)
+api.add_router("/designs", content_api.router)
+api.add_router("/personas", drafts_api.personas)
+api.add_router("/drafts", drafts_api.drafts)

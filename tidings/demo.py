@@ -17,6 +17,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from tidings.content import services as content
+from tidings.content.models import EmailDesign
 from tidings.core import selectors, services
 from tidings.core.models import Project, Role
 from tidings.demo_audience import seed_audience
@@ -95,6 +97,8 @@ def demo_seed() -> DemoResult:
         created = True
     services.membership_set(project=project, user=user, role=Role.OWNER)
     contacts_added = seed_audience(project)
+    if not EmailDesign.objects.for_project(project).exists():
+        content.design_create_from_starter(project=project, starter="newsletter", user=user)
 
     # A kept key may be gone (a new database) or revoked: print only one that works.
     kept = selectors.api_key_get_active(raw=credentials.get("api_key", ""))

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from tidings.audience import segments
 from tidings.audience import services as audience
 from tidings.audience.activity import activity_summary_refresh
 from tidings.audience.models import ActivityKind, Contact, ContactActivity, ContactStatus, ContactTag
@@ -125,4 +126,24 @@ def seed_audience(project: Project, *, count: int = DEMO_CONTACTS) -> int:
                 )
     ContactActivity.objects.bulk_create(activity, batch_size=1000)
     activity_summary_refresh(project=project)
+    segments.segment_create(
+        project=project,
+        name="Paying customers",
+        description="On the pro or team plan.",
+        filters={
+            "match": "any",
+            "conditions": [
+                {"type": "field", "field": "customFields.plan", "operator": "is", "value": plan}
+                for plan in ("pro", "team")
+            ],
+        },
+    )
+    segments.segment_create(
+        project=project,
+        name="Opened in the last 30 days",
+        filters={
+            "match": "all",
+            "conditions": [{"type": "activity", "activity": "opened", "operator": "within", "days": 30}],
+        },
+    )
     return len(saved)

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "tidings.core",
     "tidings.audience",
+    "tidings.content",
+    "tidings.drafts",
     "tidings.web",
 ]
 

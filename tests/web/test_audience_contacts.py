@@ -393,21 +393,12 @@ def test_forms_of_the_contacts_pages_carry_a_csrf_token(
     assert 'name="csrfmiddlewaretoken"' in client.get(CONTACTS).content.decode()
 
 
-def test_personalise_action_is_left_out_until_create_offers_it(
+def test_personalise_action_appears_on_contacts_tags_and_segments(
     project: Project, owner_client: Client, make_contact: Callable[..., Contact]
-) -> None:
-    make_contact(project, "ada@example.com")
-
-    assert "Personalise for…" not in owner_client.get(CONTACTS).content.decode()
-
-
-def test_personalise_action_appears_on_contacts_tags_and_segments_once_create_offers_it(
-    project: Project, owner_client: Client, make_contact: Callable[..., Contact], settings: Any
 ) -> None:
     ada = make_contact(project, "ada@example.com", tags=["vip"])
     vip = Tag.objects.get(name="vip")
     segment = segments.segment_create(project=project, name="Everyone", filters={})
-    settings.ROOT_URLCONF = "tests.web.personalise_urls"
 
     pages = [
         (CONTACTS, f"/create/for/contact/{ada.pk}/"),

@@ -49,13 +49,32 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
             ("Segments", "segments", ("segment_add", "segment_edit", "segment_tag", "segment_delete")),
         ],
     ),
-    ("", [("Create", "create", ()), ("Campaigns", "campaigns", ()), ("Results", "results", ())]),
+    (
+        "",
+        [
+            (
+                "Create",
+                "create",
+                (
+                    "draft",
+                    "draft_delete",
+                    "designs",
+                    "design_add",
+                    "design_edit",
+                    "design_delete",
+                ),
+            ),
+            ("Campaigns", "campaigns", ()),
+            ("Results", "results", ()),
+        ],
+    ),
     (
         "Settings",
         [
             ("Project", "project_settings", ()),
             ("Email providers", "providers", ()),
             ("Domains", "domains", ()),
+            ("AI drafting", "drafting_settings", ()),
             ("Topics", "topics", ("topic_add", "topic_edit", "topic_delete")),
             ("API keys", "api_keys", ("api_key_revoke",)),
             ("Members", "members", ()),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from tidings.audience.models import ContactStatus
 
@@ -17,9 +17,6 @@ STATUS_BADGES = {
     ContactStatus.COMPLAINED: "badge-danger",
 }
 
-# The Create area opens a draft shaped for a persona at this URL (kind, id). Until
-# it exists the "Personalise for…" action is left out rather than shown dead.
-PERSONALISE_URL = "web:personalise"
 
 
 @register.filter
@@ -30,8 +27,5 @@ def status_badge(status: str) -> str:
 
 @register.simple_tag
 def personalise_url(kind: str, pk: int) -> str:
-    """Where "Personalise for…" leads for a contact, tag or segment, or "" while Create has no such page."""
-    try:
-        return reverse(PERSONALISE_URL, kwargs={"kind": kind, "pk": pk})
-    except NoReverseMatch:
-        return ""
+    """Where "Personalise for…" leads for a contact, tag or segment: Create with that persona chosen."""
+    return reverse("web:personalise", kwargs={"kind": kind, "pk": pk})

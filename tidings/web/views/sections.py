@@ -24,12 +24,6 @@ class Section:
 
 
 SECTIONS = {
-    "create": Section(
-        "Create",
-        "",
-        "email drafts",
-        "Here you will draft emails with the composer, shaped for a contact, a tag or a segment.",
-    ),
     "campaigns": Section(
         "Campaigns",
         "",
