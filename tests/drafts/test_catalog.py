@@ -92,7 +92,9 @@ def test_custom_field_keys_of_mixed_types(project: Project) -> None:
     assert found["plan"] == ("text", 2)  # the empty string is not a value
     assert found["active"] == ("boolean", 2)
     assert found["renews"] == ("text", 2)
-    assert "nested" not in found and "list" not in found and "gone" not in found
+    assert "nested" not in found
+    assert "list" not in found
+    assert "gone" not in found
     assert "gone" not in {v.name for v in catalog.hidden}
 
 
@@ -135,7 +137,8 @@ def test_contact_persona_holds_the_contacts_real_values(project: Project) -> Non
     assert values["firstName"] == "Ada"
     assert values["email"] == "ada@example.org"
     assert values["plan"] == "pro"
-    assert "company" not in values and "x" not in values
+    assert "company" not in values
+    assert "x" not in values
     assert all(v.fill_rate is None for v in catalog.variables)
 
 

@@ -369,6 +369,11 @@ def test_numbers_dates_and_further_links_are_kept() -> None:
     assert f'<a href="{link}" style="color:#2563eb;">{link}</a>' in result.body
 
 
+def test_list_items_become_points() -> None:
+    body = write(PROMPTS[9]).body
+    assert "It shows revenue per campaign and exports to CSV. Live charts. Weekly reports by email." in body
+
+
 def test_requests_inside_the_first_prompt_are_applied_not_written() -> None:
     result = write(f'{SALE} Keep it short and add a P.S. saying free returns too. Subject: "Spring is here"')
     assert result.subject == "Spring is here"

@@ -21,7 +21,7 @@ from tidings.drafts.composer_links import (
     page_slug,
 )
 from tidings.drafts.composer_state import Command, Outcome
-from tidings.drafts.composer_text import plain
+from tidings.drafts.composer_text import plain, unquote
 
 _BUTTON_NOUN = r"(?:buttons?|cta|call[- ]to[- ]action)"
 _BUTTON_REMOVE_RE = re.compile(
@@ -74,7 +74,7 @@ def parse_button(text: str, links: list[str], state: st.State) -> Command | None
         return lambda state: _link_given(state, links[0])
     label_match = _BUTTON_LABEL_RE.match(text)
     if label_match and not MASK_RE.search(label_match.group("x")):
-        label = plain(_unquote(label_match.group("x")))[:40]
+        label = plain(unquote(label_match.group("x")))[:40]
         return (lambda state: _relabel(state, label)) if label else None
     add_match = _BUTTON_ADD_RE.match(text)
     if not add_match:
@@ -154,7 +154,3 @@ def _add_button(state: st.State, *, url: str, page: str, label: str) -> Outcome:
     state.remember_urls([url])
     state.buttons.append((label, url))
     return Outcome(done=[f"added a “{label}” button linking to {url}"])
-
-
-def _unquote(text: str) -> str:
-    return text.strip().strip("“”\"'").strip()

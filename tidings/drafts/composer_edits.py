@@ -18,7 +18,7 @@ from tidings.drafts.composer_adjust import STYLE_COMMANDS, parse_mention, parse_
 from tidings.drafts.composer_buttons import parse_button
 from tidings.drafts.composer_links import unmask
 from tidings.drafts.composer_state import Command, Outcome
-from tidings.drafts.composer_text import fit, fit_subject, plain, rewrite, split_sentences
+from tidings.drafts.composer_text import fit, fit_subject, plain, rewrite, split_sentences, unquote
 from tidings.drafts.composer_tone import LANGUAGES, NO_EXCLAIM_RE, signature_in
 
 _QUOTE_RE = re.compile(r"[\"“”]([^\"“”]{1,200})[\"“”]")
@@ -95,10 +95,6 @@ def parse(clause: str, links: list[str], state: st.State, *, first: bool) -> Com
     return _content(text, links) or parse_style(text, links, state, partial=True)
 
 
-def _unquote(text: str) -> str:
-    return text.strip().strip("“”\"'").strip()
-
-
 # -- subject, preheader, P.S. ---------------------------------------------------------------------
 
 _SUBJECT_SHORTER_RE = re.compile(
@@ -134,7 +130,7 @@ def _subject(text: str, links: list[str], state: st.State) -> Command | None:
     match = _SUBJECT_RE.match(text)
     if not match:
         return None
-    value = fit_subject(_unquote(unmask(match.group("x"), links)))
+    value = fit_subject(unquote(unmask(match.group("x"), links)))
 
     def set_subject(state: st.State) -> Outcome:
         if not value:
@@ -159,7 +155,7 @@ def _preheader(text: str, links: list[str], state: st.State) -> Command | None:
     match = _PREHEADER_RE.match(text)
     if not match:
         return None
-    value = plain(_unquote(unmask(match.group("x"), links)))
+    value = plain(unquote(unmask(match.group("x"), links)))
 
     def set_preheader(state: st.State) -> Outcome:
         state.preheader = value
@@ -181,7 +177,7 @@ def _ps(text: str, links: list[str], state: st.State) -> Command | None:
     match = _PS_ADD_RE.match(text)
     if not match:
         return None
-    words = _unquote(unmask(match.group("x"), links))
+    words = unquote(unmask(match.group("x"), links))
     words = re.sub(r"^(?:about|that)\s+", "", words, flags=re.IGNORECASE) if words else words
 
     def add(state: st.State) -> Outcome:
@@ -210,7 +206,7 @@ _LANGUAGE_RE = re.compile(
 def _signature(text: str, links: list[str], state: st.State) -> Command | None:
     field_match = _SIGNATURE_FIELD_RE.match(text)
     if field_match:
-        name = plain(_unquote(field_match.group("x")))[:80]
+        name = plain(unquote(field_match.group("x")))[:80]
     elif re.match(r"^sign", text, re.IGNORECASE):
         name = signature_in(text)[:80]
     else:

@@ -105,11 +105,6 @@ def find_links(text: str) -> list[tuple[int, int, str, str]]:
     return found
 
 
-def web_urls(text: str) -> list[str]:
-    """The web addresses (not email addresses) in `text`, in order, without repeats."""
-    return list(dict.fromkeys(url for _, _, url, kind in find_links(text) if kind != "email"))
-
-
 def mask_links(text: str) -> tuple[str, list[str]]:
     """Replace each link by \\x00<i>\\x00 so sentence splitting cannot cut it at its dots."""
     links: list[str] = []

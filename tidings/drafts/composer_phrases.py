@@ -149,6 +149,10 @@ EXTRA_BY_INTENT = {"introduce": "announce", "promote": "announce"}
 # One sentence that uses a catalog variable; {v} marks where it goes.
 # The company sentence by what the email does, so it reads naturally in a reminder as in a sale.
 COMPANY_LINES = {
+    "general": _by_register(
+        "We wanted to make sure {v} heard this from us directly.",
+        "We wanted to make sure {v} heard this from us directly.",
+    ),
     "invite": _by_register(
         "You are very welcome to bring colleagues from {v}.", "Feel free to bring colleagues from {v}."
     ),

@@ -107,11 +107,12 @@ _WRAPPER_RE = re.compile(
     r"^(?P<lead>(?:please\s+)?"
     r"(?:write|draft|create|compose|send|prepare|make|put together|generate|craft|build|do)"
     rf"(?:\s+(?:me|us))?\s+|(?:i|we)\s+(?:want|need|would like|'d like)\s+)?"
-    rf"(?:an?|the|our|one|some)?\s*(?P<kind>(?:[\w-]+\s+){{0,3}}?){_EMAIL_WORDS}\b\s*(?P<rest>.*)$",
+    rf"(?P<article>(?:an?|the|our|one|some)\s+)?(?P<kind>(?:[\w-]+\s+){{0,3}}?){_EMAIL_WORDS}\b\s*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-# Without "write…", "An email to our VIPs about X" is a wrapper; "Our newsletter goes out Friday" is not.
-_WRAPPER_REST_RE = re.compile(r"^(?:$|(?:to|for|about|on|regarding|that|which|who)\s|[:—–-]|\w+ing\b)", re.I)
+# Without "write…", "An email to our VIPs about X" is a wrapper; "Our newsletter goes out Friday" and
+# "Weekly reports by email" are not.
+_WRAPPER_REST_RE = re.compile(r"^(?:(?:to|for|about|on|regarding|that|which|who)\s|[:—–-]|\w+ing\b)", re.I)
 _LEAD_RE = re.compile(
     r"^(?:(?:please|pls|kindly|ok(?:ay)?|so|now|and|then|also)[,\s]+|"
     r"(?:can|could|would|will)\s+you\s+(?:please\s+)?|"
@@ -227,7 +228,9 @@ def read_prompt_sentence(masked: str, links: list[str], *, project: str) -> Read
     text = unmask(masked, links).strip()
     audience_words, style_words = "", ""
     wrapper = _WRAPPER_RE.match(_strip_lead(text))
-    if wrapper and (wrapper.group("lead") or _WRAPPER_REST_RE.match(wrapper.group("rest"))):
+    if wrapper and (
+        wrapper.group("lead") or (wrapper.group("article") and _WRAPPER_REST_RE.match(wrapper.group("rest")))
+    ):
         style_words = wrapper.group("kind").strip()
         text, audience_words = _after_wrapper(wrapper.group("rest"))
         if not text:
@@ -342,6 +345,11 @@ def plain(text: str) -> str:
     text = re.sub(r"</?[A-Za-z][^<>]*>", " ", text)
     text = re.sub(r"[{}<>\x00-\x1f\x7f]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def unquote(text: str) -> str:
+    """ "“Big news”" → "Big news"."""
+    return text.strip().strip("“”\"'").strip()
 
 
 def fit(text: str, limit: int) -> str:

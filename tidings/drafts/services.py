@@ -94,12 +94,20 @@ def _clean_prompt(prompt: Any) -> str:
     return prompt.strip()
 
 
+def _title(text: str, limit: int = 70) -> str:
+    """A short title from the first line of a prompt, cut at a word."""
+    line = text.strip().splitlines()[0].strip()
+    if len(line) <= limit:
+        return line
+    return line[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+
+
 def draft_create(
     *, project: Project, prompt: str, persona: Persona, user: Any | None = None
 ) -> tuple[Draft, DraftMessage]:
     """Start a conversation with its first prompt; returns the draft and the turn's last message."""
     prompt = _clean_prompt(prompt)
-    title = prompt.splitlines()[0][:80]
+    title = _title(prompt)
     draft = Draft.objects.create(
         project=project,
         title=title,
