@@ -312,3 +312,30 @@ def test_persona_menu_lists_audiences_tags_and_contacts(api: ApiClient, project:
     assert body["tags"] == []
     assert [c["detail"] for c in body["contacts"]] == ["v13@example.org"]
     assert json.dumps(api.get("personas?q=vip").json()["tags"]).count('"vip"') == 1
+
+
+def test_a_follow_up_after_a_restore_builds_on_the_restored_version(api: ApiClient) -> None:
+    draft = _start(api)
+    api.post(f"drafts/{draft['id']}/messages", {"prompt": "more formal"})
+    formal = EmailDesign.objects.get(pk=draft["designId"]).body
+    api.post(f"drafts/{draft['id']}/restore", {"version": 1})
+    api.post(f"drafts/{draft['id']}/messages", {"prompt": "add a P.S. about free shipping"})
+    design = EmailDesign.objects.get(pk=draft["designId"])
+    expected = _start(api, prompt=SALE)  # the same first prompt, then only the P.S.
+    api.post(f"drafts/{expected['id']}/messages", {"prompt": "add a P.S. about free shipping"})
+    assert design.version == 4
+    assert design.body == EmailDesign.objects.get(pk=expected["designId"]).body
+    assert design.body != formal
+
+
+def test_offline_follow_up_says_when_editor_changes_are_not_kept(api: ApiClient) -> None:
+    draft = _start(api)
+    design = EmailDesign.objects.get(pk=draft["designId"])
+    api.patch(
+        f"designs/{design.pk}",
+        {"body": design.body.replace("</mj-body>", "<mj-section></mj-section></mj-body>")},
+    )
+    answer = api.post(f"drafts/{draft['id']}/messages", {"prompt": "more formal"}).json()
+    assert (
+        "Edits made in the editor since version 1 are not in this version" in answer["messages"][-1]["text"]
+    )

@@ -158,5 +158,5 @@ def design_test(
     rendered = services.design_preview(
         project=project, source=services.source_of(design), contact=_contact(request, payload.contact_id)
     )
-    path = testsend.send_test(project=project, rendered=rendered, to=payload.to)
-    return Status(202, {"to": payload.to.strip(), "delivered_to": "outbox", "file": path.name})
+    address, path = testsend.send_test(project=project, rendered=rendered, to=payload.to)
+    return Status(202, {"to": address, "delivered_to": "outbox", "file": path.name})

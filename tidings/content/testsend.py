@@ -42,8 +42,8 @@ def build_test_message(*, project: Project, rendered: Rendered, to: str) -> Emai
     return message
 
 
-def send_test(*, project: Project, rendered: Rendered, to: str) -> Path:
-    """Check the address, build the message and put it in the outbox; returns the file written."""
+def send_test(*, project: Project, rendered: Rendered, to: str) -> tuple[str, Path]:
+    """Check the address, build the message and put it in the outbox; returns the address and the file."""
     try:
         address = validate_email(to, check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -52,4 +52,4 @@ def send_test(*, project: Project, rendered: Rendered, to: str) -> Path:
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
     path = outbox_dir() / f"{stamp}-test-{project.slug}-{secrets.token_hex(4)}.eml"
     path.write_bytes(bytes(message))
-    return path
+    return address, path

@@ -161,6 +161,34 @@ def _offline(draft: Draft, prompts: list[str], catalog: Catalog, brand_notes: st
     return _Answer(result.subject, result.preheader, result.body, result.reply, {"plan": result.plan})
 
 
+def _chain(message: DraftMessage | None) -> list[str] | None:
+    return message.meta.get("prompts") if message is not None else None
+
+
+def _offline_prompts(draft: Draft, prompt: str) -> tuple[list[str], str]:
+    """The prompts that made the current version, then the new one; and a caveat, if any.
+
+    The offline composer writes from the conversation, so a follow-up after a
+    restore builds on the restored version, not on the latest prompts.
+    """
+    everything = list(draft.messages.filter(role=MessageRole.USER).values_list("text", flat=True))
+    design = draft.design
+    if design is None:
+        return everything, ""
+    answers = draft.messages.exclude(version=None).order_by("-id")
+    current = _chain(answers.filter(version=design.version).first())
+    if current is not None:
+        return [*current, prompt], ""
+    latest = answers.first()
+    earlier = _chain(latest)
+    if earlier is None:
+        return everything, ""
+    return [*earlier, prompt], (
+        f"Edits made in the editor since version {latest.version} are not in this version: "  # type: ignore[union-attr]
+        "the offline composer writes from the conversation."
+    )
+
+
 def _conversation(draft: Draft, prompt: str) -> list[tuple[str, str]]:
     """What a model sees: the first prompt, the current version as its own answer, the new prompt."""
     design = draft.design
@@ -243,8 +271,15 @@ def draft_reply(*, draft: Draft, prompt: str, user: Any | None = None) -> DraftM
     meta: dict[str, Any] = {"persona": persona.label, "catalog": catalog.names}
     try:
         if settings.provider == ProviderKind.OFFLINE:
-            prompts = list(draft.messages.filter(role=MessageRole.USER).values_list("text", flat=True))
+            prompts, caveat = _offline_prompts(draft, prompt)
             answer = _offline(draft, prompts, catalog, settings.brand_notes)
+            answer = _Answer(
+                answer.subject,
+                answer.preheader,
+                answer.body,
+                f"{answer.reply} {caveat}".strip(),
+                {**answer.meta, "prompts": prompts},
+            )
         else:
             answer = _remote(draft, settings, prompt, catalog)
     except ProviderError as exc:
@@ -312,11 +347,14 @@ def draft_restore(*, draft: Draft, number: int, user: Any | None = None) -> Draf
     if draft.design is None:
         raise ValidationError.field("version", "this draft has no versions yet")
     design = content.design_restore(design=draft.design, number=number, user=user)
+    # The restored version keeps the prompts that made it, so the next follow-up builds on it.
+    made = next((m for m in draft.messages.filter(version=number).order_by("-id") if _chain(m)), None)
     return DraftMessage.objects.create(
         draft=draft,
         role=MessageRole.NOTE,
         version=design.version,
         text=f"Restored version {number} as version {design.version}.",
+        meta={"prompts": _chain(made)} if made else {},
     )
 
 

@@ -26,7 +26,7 @@ class DesignForm(forms.Form):
     body = forms.CharField(
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code"}),
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code", "wrap": "off"}),
         help_text='MJML or HTML. Personalise with Liquid: {{ firstName | default: "there" }}.',
     )
 

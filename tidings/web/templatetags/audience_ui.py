@@ -18,7 +18,6 @@ STATUS_BADGES = {
 }
 
 
-
 @register.filter
 def status_badge(status: str) -> str:
     """The badge class of a contact status."""

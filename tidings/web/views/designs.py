@@ -111,6 +111,8 @@ def design_live_preview(request: HttpRequest, current: Current) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     values = {key: request.POST.get(key, "") for key in FIELDS}
     values["name"] = values["name"] or "preview"
+    if not values["body"].strip():
+        return render(request, "web/_design_preview.html", {"empty": True})
     contact = _contact(current, request.POST.get("contact"))
     try:
         checked = services.design_check(project=current.project, values=values, contact=contact)
@@ -164,13 +166,15 @@ def design_test(request: HttpRequest, current: Current, design_id: int) -> HttpR
             source=services.source_of(design),
             contact=_contact(current, request.POST.get("contact")),
         )
-        path = testsend.send_test(project=current.project, rendered=rendered, to=form.cleaned_data["to"])
+        address, path = testsend.send_test(
+            project=current.project, rendered=rendered, to=form.cleaned_data["to"]
+        )
     except ValidationError as exc:
         messages.error(request, exc.detail)
     else:
         messages.success(
             request,
-            f"A test went to the outbox for {form.cleaned_data['to']} ({path.name}, in the data folder).",
+            f"A test went to the outbox for {address} ({path.name}, in the data folder).",
         )
     return redirect("web:design_edit", design_id=design.pk)
 
