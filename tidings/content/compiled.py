@@ -161,13 +161,18 @@ def _default_text(template: Any, html: bool) -> str:
     return literal
 
 
-def _output_slot(markup: str, env: Any, finish: Callable[[str], str]) -> Slot:
-    """A slot for one ``{{ … }}``: a lookup for the plain cases, Liquid for the rest."""
-    template = env.from_string(markup)
+def _output_slot(markup: str, finish: Callable[[str], str], *, html: bool) -> Slot:
+    """A slot for one ``{{ … }}``: a lookup for the plain cases, Liquid for the rest.
+
+    ``html``: the slot stands in the email's HTML or its text alternative, where the
+    full pipeline has Liquid escape values and an HTML parser decode them again (so a
+    default literal's ``&amp;`` reads ``&``); else in a subject or preheader, as is.
+    """
+    template = (HTML_ENV if html else TEXT_ENV).from_string(markup)
+    decode = htmllib.unescape if html else str
 
     def whole(ctx: dict[str, Any]) -> str:
-        value = template.render(**ctx)
-        return finish(htmllib.unescape(value)) if env is HTML_ENV else finish(value)
+        return finish(decode(template.render(**ctx)))
 
     match = _SIMPLE_OUTPUT.match(markup)
     if not match:
@@ -175,7 +180,7 @@ def _output_slot(markup: str, env: Any, finish: Callable[[str], str]) -> Slot:
     path = match.group(1).split(".")
     if _SPECIAL.intersection(path[1:]):
         return whole
-    empty = finish(htmllib.unescape(template.render())) if match.group(2) else ""
+    empty = finish(decode(template.render())) if match.group(2) else ""
     head, rest = path[0], tuple(path[1:])
 
     def slot(ctx: dict[str, Any]) -> str:
@@ -221,6 +226,7 @@ def _slotted(
     pieces: list[str],
     *,
     env: Any,
+    html: bool,
     finish_for: Callable[[int], Callable[[str], str]],
     block_finish_for: Callable[[int, int], Callable[[str], str]],
 ) -> list[Part]:
@@ -234,7 +240,7 @@ def _slotted(
         parts.append(text[position : word.start()])
         kind = _tag_kind(markups[i])
         if kind == "output":
-            parts.append(_output_slot(markups[i], env, finish_for(word.start())))
+            parts.append(_output_slot(markups[i], finish_for(word.start()), html=html))
             position, i = word.end(), i + 1
         elif kind == "static":
             parts.append(env.from_string(markups[i]).render())
@@ -286,9 +292,15 @@ def _html_parts(protected_html: str, pieces: list[str], format: str) -> list[Par
         protected_html,
         pieces,
         env=HTML_ENV,
+        html=True,
         finish_for=lambda at: escapers[contexts[at]],
         block_finish_for=block_finish_for,
     )
+
+
+def _decoded(value: str) -> str:
+    """A block rendered with Liquid's HTML escaping, read as the text alternative reads it."""
+    return _collapse(htmllib.unescape(value))
 
 
 def _collapse(value: str) -> str:
@@ -302,7 +314,12 @@ def _plain_parts(source: str) -> list[Part]:
     """Subject and preheader: Liquid without HTML, made one line afterwards."""
     protected, pieces = _protect(source)
     return _slotted(
-        protected, pieces, env=TEXT_ENV, finish_for=lambda at: str, block_finish_for=lambda a, b: str
+        protected,
+        pieces,
+        env=TEXT_ENV,
+        html=False,
+        finish_for=lambda at: str,
+        block_finish_for=lambda a, b: str,
     )
 
 
@@ -334,7 +351,7 @@ class _Text:
                 out.append(line)
                 continue
             filled = _fill(line, ctx)  # type: ignore[arg-type]
-            if "  " in filled or filled[:1] == " " or filled[-1:] == " ":
+            if "  " in filled or filled != filled.strip():
                 filled = WHITESPACE.sub(" ", filled).strip()
             emptied = emptied or not filled
             out.append(filled)
@@ -352,9 +369,10 @@ def _text_template(protected_html: str, pieces: list[str]) -> _Text:
         return _slotted(
             text,
             pieces,
-            env=TEXT_ENV,
+            env=HTML_ENV,
+            html=True,
             finish_for=lambda at: _collapse,
-            block_finish_for=lambda a, b: _collapse,
+            block_finish_for=lambda a, b: _decoded,
         )
 
     links = []
@@ -362,7 +380,7 @@ def _text_template(protected_html: str, pieces: list[str]) -> _Text:
         href_parts, label_parts = text_parts(href), text_parts(label)
         links.append(
             lambda ctx, h=href_parts, lab=label_parts: link_suffix(
-                _fill(h, ctx), _collapse(_fill(lab, ctx)).strip()
+                _collapse(_fill(h, ctx)), _collapse(_fill(lab, ctx)).strip()
             )
         )
     lines: list[str | list[Part]] = []
@@ -396,7 +414,9 @@ def _needs_full(ctx: dict[str, Any]) -> bool:
     """Values the HTML parser would rewrite on its own (CR, NUL) are rendered the long way."""
     for value in ctx.values():
         if type(value) is str:
-            if "\r" in value or "\x00" in value:
+            # render_context makes blank values nil; a whitespace-only one given directly
+            # may be dropped by MJML where it stands alone, so it takes the long way too.
+            if "\r" in value or "\x00" in value or value.isspace():
                 return True
         elif (type(value) is dict and _needs_full(value)) or type(value) is list:
             return True
@@ -420,15 +440,16 @@ class CompiledDesign:
         if not self.fast or self._text is None or _needs_full(ctx):
             return render_full(self.source, ctx)
         try:
-            html = _fill(self._html, ctx)
-        except _NeedsFull:
+            return Rendered(
+                subject=one_line(_fill(self._subject, ctx)),
+                preheader=one_line(_fill(self._preheader, ctx)),
+                html=_fill(self._html, ctx),
+                text=self._text.render(ctx),
+            )
+        except Exception:
+            # Values a step would rewrite (_NeedsFull), or that make Liquid fail: the full
+            # render gives the same copy, or the same clear RenderError.
             return render_full(self.source, ctx)
-        return Rendered(
-            subject=one_line(_fill(self._subject, ctx)),
-            preheader=one_line(_fill(self._preheader, ctx)),
-            html=html,
-            text=self._text.render(ctx),
-        )
 
 
 HOSTILE = '  Ann & <b>Bo</b> "O\'Neil"\xa0\n {{ x }} '

@@ -13,6 +13,7 @@ from typing import Any
 import css_inline
 import mrml
 from liquid.exceptions import LiquidError
+from markupsafe import escape
 
 from tidings.content.templating import HTML_ENV, TEXT_ENV
 from tidings.content.text import html_to_text
@@ -69,9 +70,25 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_LIQUID = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _escape_literal(text: str) -> str:
+    """HTML-escape the text of a Liquid source, leaving its tags to Liquid (which escapes values)."""
+    parts, position = [], 0
+    for match in _LIQUID.finditer(text):
+        parts += [str(escape(text[position : match.start()])), match.group(0)]
+        position = match.end()
+    parts.append(str(escape(text[position:])))
+    return "".join(parts)
+
+
 def document_source(source: DesignSource) -> str:
-    """The body with the preheader put where mail clients read it (Liquid still in it)."""
-    body, preheader = source.body, source.preheader
+    """The body with the preheader put where mail clients read it (Liquid still in it).
+
+    The preheader is plain text: "Prices < $10" is shown as written, never parsed as markup.
+    """
+    body, preheader = source.body, _escape_literal(source.preheader)
     if source.format == MJML:
         if not preheader or "<mj-preview" in body.lower():
             return body
@@ -108,6 +125,10 @@ def liquid(env: Any, source: str, context: dict[str, Any]) -> str:
     except LiquidError as exc:
         message = str(getattr(exc, "message", None) or exc).splitlines()[0]
         raise RenderError(f"the template failed: {message}") from exc
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        # A filter given data it cannot take (a huge timestamp to `date`): the data's fault,
+        # reported like any other render failure, never a crash.
+        raise RenderError(f"the template failed on a value: {exc}") from exc
 
 
 def render_full(source: DesignSource, context: dict[str, Any]) -> Rendered:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from liquid import DictLoader, Environment
+from liquid.builtin.expressions.primitive import RangeLiteral
 from liquid.exceptions import LiquidError
 
 from tidings.audience.fields import CONTACT_FIELDS, PERSON_FIELDS
@@ -34,14 +35,42 @@ MAX_OUTPUT = 1_000_000  # characters one render may write
 MAX_LOOP = 1_000  # iterations of all loops in one render
 
 
+MAX_RANGE = 10_000  # numbers one range literal, (1..n), may hold
+
+
 class SandboxedEnvironment(Environment):
-    """python-liquid with every resource bound; no template loader reaches a file."""
+    """python-liquid with every resource bound; no tag that reads other templates."""
 
     loop_iteration_limit = MAX_LOOP
     output_stream_limit = MAX_OUTPUT
     context_depth_limit = 10
     local_namespace_limit = 10_000
     block_nesting_limit = 30
+
+    def setup_tags_and_filters(self, *, extra: bool = False) -> None:
+        super().setup_tags_and_filters(extra=extra)
+        # An email is one template: `include` and `render` are unknown tags, refused
+        # when the design is saved, with their line and column.
+        for name in ("include", "render"):
+            self.tags.pop(name, None)
+
+
+_make_range = RangeLiteral._make_range
+
+
+def _bounded_range(self: RangeLiteral, start: Any, stop: Any) -> range:
+    """A range literal is built whole by filters such as ``join`` before any loop limit
+    applies: ``(1..100000000) | join`` would run for minutes. Bound its length."""
+    numbers = _make_range(self, start, stop)
+    if len(numbers) > MAX_RANGE:
+        raise LiquidError(
+            f"a range of {len(numbers)} numbers is over the limit of {MAX_RANGE}", token=self.token
+        )
+    return numbers
+
+
+# python-liquid builds ranges in one place, shared by every environment; Tidings is its only user here.
+RangeLiteral._make_range = _bounded_range  # type: ignore[method-assign]
 
 
 HTML_ENV = SandboxedEnvironment(autoescape=True, loader=DictLoader({}))
@@ -75,9 +104,23 @@ class ProjectInfo:
         }
 
 
+# Control characters other than tab, newline and carriage return: spreadsheet
+# exports carry them, and MJML refuses a document that holds one.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: str) -> str | None:
+    """A blank value is nil, so ``{% if company %}`` is false for someone without one."""
+    if not value.isprintable():
+        value = _CONTROL.sub("", value)
+    return value if value.strip() else None
+
+
 def _plain(value: Any) -> Any:
     """Only JSON's kinds of value enter a template (custom fields are JSON already)."""
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        return _text(value)
+    if value is None or isinstance(value, int | float | bool):
         return value
     if isinstance(value, datetime):
         return value.isoformat()
@@ -111,10 +154,10 @@ def render_context(
                 context[key] = value
         for name in CONTACT_VARIABLES:
             value = getattr(contact, CONTACT_FIELDS[name].column)
-            context[name] = value.isoformat() if isinstance(value, datetime) else value
+            context[name] = _plain(value)
     context["customFields"] = custom
     context.update(links or {})
-    context["project"] = project.as_dict()
+    context["project"] = {key: _plain(value) for key, value in project.as_dict().items()}
     return context
 
 
@@ -133,18 +176,55 @@ def line_column(source: str, index: int) -> tuple[int, int]:
     return line, column
 
 
+_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_TAG = re.compile(r"\{%-?\s*(\w+)")
+_BLOCK_ENDS = {
+    "if": "endif",
+    "unless": "endunless",
+    "case": "endcase",
+    "for": "endfor",
+    "tablerow": "endtablerow",
+    "capture": "endcapture",
+    "comment": "endcomment",
+    "raw": "endraw",
+}
+
+
+def _failing_piece(source: str) -> int | None:
+    """Where the error is when the parser could not say: the first piece that fails alone,
+    else the block opened and never closed."""
+    opened: list[tuple[str, int]] = []
+    for match in _MARKUP.finditer(source):
+        markup = match.group(0)
+        tag = _TAG.match(markup)
+        name = tag.group(1) if tag else ""
+        if name in _BLOCK_ENDS:
+            opened.append((name, match.start()))
+            markup += "{% " + _BLOCK_ENDS[name] + " %}"
+        elif opened and name == _BLOCK_ENDS[opened[-1][0]]:
+            opened.pop()
+            continue
+        elif name.startswith("end") or name in ("else", "elsif", "when"):
+            continue
+        try:
+            HTML_ENV.from_string(markup)
+        except LiquidError:
+            return match.start()
+    return opened[-1][1] if opened else None
+
+
 def check_template(source: str, *, path: str) -> None:
     """``ValidationError`` at ``path`` with line and column if ``source`` is not valid Liquid."""
     try:
         HTML_ENV.from_string(source)
     except LiquidError as exc:
         token = getattr(exc, "token", None)
-        where = ""
-        if token is not None and getattr(token, "source", None) is not None:
-            line, column = line_column(token.source, token.start_index)
-            where = f"line {line}, column {column}: "
+        index = getattr(token, "start_index", -1) if getattr(token, "source", None) == source else -1
+        if index <= 0:  # the end of an expression or of the template: no place of its own
+            index = _failing_piece(source) or max(index, 0)
+        line, column = line_column(source, index)
         message = str(getattr(exc, "message", None) or exc).splitlines()[0]
-        raise ValidationError(FieldError(path, f"{where}{message}")) from exc
+        raise ValidationError(FieldError(path, f"line {line}, column {column}: {message}")) from exc
 
 
 def variables_used(source: str) -> set[str]:

@@ -62,9 +62,11 @@ class TextParser(HTMLParser):
         if tag == "br":
             self._break()
         elif tag == "img":
-            alt = (values.get("alt") or "").strip()
+            alt = _SPACES.sub(" ", values.get("alt") or "").strip()
             if alt:
                 self.out.append(f" {alt} ")
+                if self.link_text:  # an image link is labelled by its image
+                    self.link_text[-1] += f" {alt} "
         elif tag == "a":
             self.links.append(values.get("href"))
             self.link_text.append("")
@@ -89,7 +91,7 @@ class TextParser(HTMLParser):
                 del self.hidden[self.hidden.index(tag) :]
             return
         if tag == "a" and self.links:
-            href = (self.links.pop() or "").strip()
+            href = _SPACES.sub(" ", self.links.pop() or "").strip()
             label = _SPACES.sub(" ", self.link_text.pop()).strip()
             self.out.append(self.link_suffix(href, label))
         elif tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"):

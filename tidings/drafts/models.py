@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from tidings.content.models import EmailDesign
-from tidings.core.models import Project, ProjectScopedModel
+from tidings.core.models import ProjectScopedModel
 
 
 class PersonaType(models.TextChoices):
@@ -25,10 +25,9 @@ class ProviderKind(models.TextChoices):
 DEFAULT_THRESHOLD_BP = 500  # 5.00 %, in basis points
 
 
-class DraftSettings(models.Model):
+class DraftSettings(ProjectScopedModel):
     """How a project drafts: which provider, its credentials (encrypted), brand notes, catalog threshold."""
 
-    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="+")
     provider = models.CharField(max_length=10, choices=ProviderKind.choices, default=ProviderKind.OFFLINE)
     base_url = models.CharField(max_length=500, blank=True)
     model = models.CharField(max_length=200, blank=True)
@@ -38,6 +37,9 @@ class DraftSettings(models.Model):
     # A field populated for fewer of a cohort than this is left out of its catalog.
     catalog_threshold_bp = models.PositiveIntegerField(default=DEFAULT_THRESHOLD_BP)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project"], name="draft_settings_one_per_project")]
 
     def __str__(self) -> str:
         return f"drafting for {self.project_id}: {self.provider}"
