@@ -145,3 +145,7 @@ LOGGING = {
 
 # Later areas read these; they are settings so one deployment can tune them.
 API_KEY_TOUCH_SECONDS = 60
+
+# Hosts an AI provider's base URL may name although they are loopback or private
+# (Ollama on this machine: 127.0.0.1). Every other private address is refused.
+AI_ALLOWED_HOSTS = config.env_list(ENV, "TIDINGS_AI_ALLOWED_HOSTS") or []

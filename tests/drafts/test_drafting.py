@@ -339,3 +339,87 @@ def test_offline_follow_up_says_when_editor_changes_are_not_kept(api: ApiClient)
     assert (
         "Edits made in the editor since version 1 are not in this version" in answer["messages"][-1]["text"]
     )
+
+
+def test_changing_the_providers_address_forgets_the_stored_key(api: ApiClient, project: Project) -> None:
+    api.patch("drafts/settings", {"provider": "openai", "model": "m", "apiKey": "sk-kept"})
+    moved = api.patch("drafts/settings", {"baseUrl": "http://127.0.0.1:9/v1"}).json()
+    assert moved["hasApiKey"] is False
+    assert DraftSettings.objects.get(project=project).api_key_encrypted == ""
+
+
+def test_a_new_key_given_with_the_new_address_is_kept(api: ApiClient) -> None:
+    api.patch("drafts/settings", {"provider": "openai", "model": "m", "apiKey": "sk-old"})
+    moved = api.patch("drafts/settings", {"baseUrl": "http://127.0.0.1:9/v1", "apiKey": "sk-new"}).json()
+    assert moved["hasApiKey"] is True
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://169.254.169.254/v1", "private or reserved address (169.254.169.254)"),
+        ("http://10.1.2.3:8080/v1", "private or reserved address (10.1.2.3)"),
+        ("http://[::1]:11434/v1", "loopback address (::1)"),
+        ("http://localhost:11434/v1", "loopback address"),
+    ],
+)
+def test_a_provider_address_inside_the_servers_network_is_refused(
+    api: ApiClient, project: Project, settings: Any, url: str, words: str
+) -> None:
+    settings.AI_ALLOWED_HOSTS = []
+    response = api.patch("drafts/settings", {"provider": "openai", "model": "m", "baseUrl": url})
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["path"] == "baseUrl"
+    assert words in error["message"]
+    assert "TIDINGS_AI_ALLOWED_HOSTS" in error["message"]
+    assert not DraftSettings.objects.filter(project=project, base_url=url).exists()
+
+
+def test_an_address_allowed_when_saved_is_checked_again_when_called(
+    api: ApiClient, project: Project, settings: Any
+) -> None:
+    services.draft_settings_update(
+        project=project, provider="openai", base_url="http://127.0.0.1:9/v1", model="m"
+    )
+    settings.AI_ALLOWED_HOSTS = []
+    draft = _start(api)
+    assert draft["messages"][-1]["role"] == "error"
+    assert "address is not allowed: 127.0.0.1 is a loopback address" in draft["messages"][-1]["text"]
+
+
+def test_a_follow_up_keeps_the_purpose_set_in_the_editor(api: ApiClient) -> None:
+    draft = _start(api)
+    api.patch(f"designs/{draft['designId']}", {"purpose": "transactional", "name": "Receipt"})
+    api.post(f"drafts/{draft['id']}/messages", {"prompt": "more formal"})
+    design = EmailDesign.objects.get(pk=draft["designId"])
+    assert (design.purpose, design.name, design.version) == ("transactional", "Receipt", 3)
+
+
+def test_hidden_variables_in_filter_arguments_and_conditions_never_survive(
+    api: ApiClient, project: Project, openai_server: OpenAIServer
+) -> None:
+    _use(project, openai_server)
+    sneaky = (
+        "{{ firstName | append: salary }} {% if firstName and salary > 100 %}rich{% endif %} "
+        "{{ firstName | default: phone }} {{ customFields.salary }}"
+    )
+    openai_server.reply(_answer(sneaky))
+    openai_server.reply(_answer(sneaky))
+    draft = _start(api, _vip_persona(project))
+    body = EmailDesign.objects.get(pk=draft["designId"]).body
+    assert "salary" not in body
+    assert "phone" not in body
+    assert (
+        "Removed variables this persona has no data for: customFields.salary, phone, salary."
+        in (draft["messages"][-1]["text"])
+    )
+
+
+def test_an_unknown_filter_is_refused_at_save(api: ApiClient) -> None:
+    body = _mjml("{{ firstName | shout }}")
+    response = api.post("designs", {"name": "x", "body": body})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"path": "body", "message": "line 1, column 63: unknown filter 'shout'"}
+    ]

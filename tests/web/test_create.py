@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.test import Client
 
 from tidings.audience.models import Contact, Tag
@@ -185,12 +185,12 @@ def test_the_live_preview_shows_warnings_for_unsaved_source(owner_client: Client
 def test_send_a_test_writes_it_to_the_outbox(project: Project, owner_client: Client) -> None:
     design = content.design_create(project=project, values=_design_form())
     before = (
-        set((settings.DATA_DIR / "outbox").glob("*.eml"))
-        if (settings.DATA_DIR / "outbox").exists()
+        set((django_settings.DATA_DIR / "outbox").glob("*.eml"))
+        if (django_settings.DATA_DIR / "outbox").exists()
         else set()
     )
     response = owner_client.post(f"/create/designs/{design.pk}/test/", {"to": "me@example.com"}, follow=True)
-    written = set((settings.DATA_DIR / "outbox").glob("*.eml")) - before
+    written = set((django_settings.DATA_DIR / "outbox").glob("*.eml")) - before
     assert "A test went to the outbox for me@example.com" in response.content.decode()
     assert len(written) == 1
     assert b"Subject: [Test] Hi" in written.pop().read_bytes()
@@ -225,7 +225,10 @@ def _settings_form(**values: Any) -> dict[str, Any]:
     }
 
 
-def test_an_admin_chooses_the_drafting_provider(project: Project, owner_client: Client) -> None:
+def test_an_admin_chooses_the_drafting_provider(
+    project: Project, owner_client: Client, settings: Any
+) -> None:
+    settings.AI_ALLOWED_HOSTS = ["127.0.0.1"]
     response = owner_client.post("/settings/drafting/", _settings_form(), follow=True)
     stored = DraftSettings.objects.get(project=project)
     assert "The drafting settings were saved." in response.content.decode()

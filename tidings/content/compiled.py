@@ -62,8 +62,8 @@ _BLOCKS = {
 }
 # Names Liquid answers itself on any value (``tags.size``): not a plain lookup.
 _SPECIAL = frozenset({"size", "first", "last"})
-_BLANK_RUNS = re.compile(r"\n{3,}")
 _MISSING = object()
+_BLANK_RUNS = re.compile(r"\n{3,}")
 _WORD = "tdgslot{}x"
 _WORD_RE = re.compile(r"tdgslot(\d+)x")
 _LINK = "\x01{}\x02"
@@ -337,27 +337,32 @@ class _LinkMarkingParser(TextParser):
         return link_suffix(href, label)
 
 
+def _line(parts: list[Part]) -> Slot:
+    """One line of the text that holds slots: filled, then tidied if a value untidied it."""
+
+    def fill(ctx: dict[str, Any]) -> str:
+        line = "".join([p if type(p) is str else p(ctx) for p in parts])  # type: ignore[operator]
+        if "  " in line or line != line.strip():
+            return WHITESPACE.sub(" ", line).strip()
+        return line
+
+    return fill
+
+
 @dataclass
 class _Text:
-    """The plain text as lines; only lines holding slots are filled and tidied per recipient."""
+    """The plain text: runs of static lines, and lines with slots that tidy themselves.
 
-    lines: list[str | list[Part]]
+    A line that a recipient's values leave empty can make a run of blank lines,
+    which the full pipeline folds to one; only then is the whole text folded.
+    """
+
+    parts: list[Part]
 
     def render(self, ctx: dict[str, Any]) -> str:
-        out: list[str] = []
-        emptied = False
-        for line in self.lines:
-            if type(line) is str:
-                out.append(line)
-                continue
-            filled = _fill(line, ctx)  # type: ignore[arg-type]
-            if "  " in filled or filled != filled.strip():
-                filled = WHITESPACE.sub(" ", filled).strip()
-            emptied = emptied or not filled
-            out.append(filled)
-        text = "\n".join(out)
-        if emptied:
-            text = _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
+        text = "".join([p if type(p) is str else p(ctx) for p in self.parts])  # type: ignore[operator]
+        if "\n\n\n" in text or text[:1] == "\n" or text.endswith("\n\n"):
+            return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
         return text
 
 
@@ -383,36 +388,43 @@ def _text_template(protected_html: str, pieces: list[str]) -> _Text:
                 _collapse(_fill(h, ctx)), _collapse(_fill(lab, ctx)).strip()
             )
         )
-    lines: list[str | list[Part]] = []
+    parts: list[Part] = []
     for line in plain.split("\n"):
         if not (_WORD_RE.search(line) or _LINK_RE.search(line)):
-            lines.append(line)
+            parts.append(line + "\n")
             continue
-        parts: list[Part] = []
+        chunks: list[Part] = []
         position = 0
         for mark in _LINK_RE.finditer(line):
-            parts.extend(text_parts(line[position : mark.start()]))
-            parts.append(links[int(mark.group(1))])
+            chunks.extend(text_parts(line[position : mark.start()]))
+            chunks.append(links[int(mark.group(1))])
             position = mark.end()
-        parts.extend(text_parts(line[position:]))
-        lines.append(_merge(parts))
-    return _Text(lines=_join_static_lines(lines))
+        chunks.extend(text_parts(line[position:]))
+        parts += [_line(_merge(chunks)), "\n"]
+    # plain ends with a newline: the split's last item is the empty tail, not a line.
+    parts = parts[:-1] if parts and parts[-1] == "\n" else parts
+    return _Text(parts=_merge(parts))
 
 
-def _join_static_lines(lines: list[str | list[Part]]) -> list[str | list[Part]]:
-    """Neighbouring static lines become one string, so a recipient joins fewer pieces."""
-    joined: list[str | list[Part]] = []
-    for line in lines:
-        if isinstance(line, str) and joined and isinstance(joined[-1], str):
-            joined[-1] = f"{joined[-1]}\n{line}"
-        else:
-            joined.append(line)
-    return joined
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-def _needs_full(ctx: dict[str, Any]) -> bool:
-    """Values the HTML parser would rewrite on its own (CR, NUL) are rendered the long way."""
-    for value in ctx.values():
+def _names_in_markup(source: str) -> frozenset[str]:
+    """Every name the Liquid of ``source`` could read (more than it does: filter names too)."""
+    names: set[str] = set()
+    for markup in _MARKUP.findall(source):
+        names.update(_WORDS.findall(_QUOTED.sub("", markup)))
+    return frozenset(names)
+
+
+def _needs_full(ctx: dict[str, Any], names: Iterable[str] | None = None) -> bool:
+    """Values the HTML parser would rewrite on its own (CR, NUL) are rendered the long way.
+
+    ``names``: the only variables the design reads (all of ``ctx`` if None).
+    """
+    values = ctx.values() if names is None else [ctx.get(name) for name in names]
+    for value in values:
         if type(value) is str:
             # render_context makes blank values nil; a whitespace-only one given directly
             # may be dropped by MJML where it stands alone, so it takes the long way too.
@@ -435,9 +447,17 @@ class CompiledDesign:
     _preheader: list[Part] = field(default_factory=list)
     _html: list[Part] = field(default_factory=list)
     _text: _Text | None = None
+    _names: frozenset[str] = frozenset()
+    _project: dict[str, Any] | None = None
 
     def render(self, ctx: dict[str, Any]) -> Rendered:
-        if not self.fast or self._text is None or _needs_full(ctx):
+        project = ctx.get("project")
+        if (
+            not self.fast
+            or self._text is None
+            or (project is not self._project and project != self._project)
+            or _needs_full(ctx, self._names)
+        ):
             return render_full(self.source, ctx)
         try:
             return Rendered(
@@ -468,24 +488,50 @@ def _probes(variables: Iterable[str], base: dict[str, Any]) -> list[dict[str, An
     ]
 
 
+_PROJECT_OUTPUT = re.compile(
+    r"\{\{\s*project\.[A-Za-z_]\w*\s*(?:\|\s*default\s*:\s*(?:\"[^\"]*\"|'[^']*')\s*)?\}\}"
+)
+
+
+def _with_project(source: DesignSource, project: dict[str, Any] | None) -> DesignSource:
+    """The source with ``{{ project.name }}`` and the like filled in as Liquid would fill them:
+    the same for every recipient, so no slot is spent on them."""
+    if project is None:
+        return source
+
+    def fill(env: Any) -> Callable[[re.Match[str]], str]:
+        return lambda match: env.from_string(match.group(0)).render(project=project)
+
+    return DesignSource(
+        format=source.format,
+        subject=_PROJECT_OUTPUT.sub(fill(TEXT_ENV), source.subject),
+        preheader=_PROJECT_OUTPUT.sub(fill(TEXT_ENV), source.preheader),
+        body=_PROJECT_OUTPUT.sub(fill(HTML_ENV), source.body),
+    )
+
+
 def compile_design(
     source: DesignSource, *, probes: Iterable[dict[str, Any]] = (), base: dict[str, Any] | None = None
 ) -> CompiledDesign:
     """Compile once and prove the result equal to ``render_full`` on probe recipients.
 
-    ``base`` holds what every recipient shares (``project``, links); ``probes``
-    adds real recipients to check. A design that cannot be reproduced exactly
+    ``base`` holds what every recipient shares; its ``project`` is written into
+    the compiled form (a recipient with another project is rendered in full).
+    ``probes`` adds real recipients to check. A design that cannot be reproduced exactly
     is returned with ``fast=False`` and renders whole. Raises ``RenderError``
     only if the design does not render at all.
     """
     base = base or {}
     variables = frozenset(variables_used(f"{source.subject}\n{source.preheader}\n{source.body}"))
     compiled = CompiledDesign(source=source, fast=True, variables=variables)
+    compiled._names = _names_in_markup(f"{source.subject}\n{source.preheader}\n{source.body}")
+    compiled._project = base.get("project")
     try:
-        protected, pieces = _protect(document_source(source))
+        fixed = _with_project(source, compiled._project)
+        protected, pieces = _protect(document_source(fixed))
         protected_html = compile_markup(protected, source.format)
-        compiled._subject = _plain_parts(source.subject)
-        compiled._preheader = _plain_parts(source.preheader)
+        compiled._subject = _plain_parts(fixed.subject)
+        compiled._preheader = _plain_parts(fixed.preheader)
         compiled._html = _html_parts(protected_html, pieces, source.format)
         compiled._text = _text_template(protected_html, pieces)
     except RenderError:

@@ -12,6 +12,7 @@ At send time a missing value renders its ``default`` or nothing, never an error.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,44 @@ class SandboxedEnvironment(Environment):
         # when the design is saved, with their line and column.
         for name in ("include", "render"):
             self.tags.pop(name, None)
+        for name, func in list(self.filters.items()):
+            self.filters[name] = _bounded_filter(name, func)
+
+
+def _too_long(size: int) -> LiquidError:
+    return LiquidError(f"a value of {size} characters is over the limit of {MAX_OUTPUT}", token=None)
+
+
+def _predicted(name: str, args: tuple[Any, ...]) -> int:
+    """The length a growing filter would produce, known before it builds it."""
+    if name == "replace" and len(args) >= 3 and all(isinstance(a, str) for a in args[:3]):
+        text, old, new = args[:3]
+        count = text.count(old) if old else len(text) + 1
+        return len(text) + count * max(len(new) - len(old), 0)
+    if name == "join" and args and isinstance(args[0], list | tuple | range):
+        separator = args[1] if len(args) > 1 and isinstance(args[1], str) else " "
+        items = args[0]
+        return sum(len(str(item)) for item in items) + len(separator) * max(len(items) - 1, 0)
+    return 0
+
+
+def _bounded_filter(name: str, func: Any) -> Any:
+    """The output limit counts what is written, not the values built on the way there:
+    ``replace`` three times over turns 100 characters into 10⁸. Filters take and make
+    values of at most MAX_OUTPUT characters, checked before the big ones are built."""
+
+    @functools.wraps(func)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], str) and len(args[0]) > MAX_OUTPUT:
+            raise _too_long(len(args[0]))
+        if (size := _predicted(name, args)) > MAX_OUTPUT:
+            raise _too_long(size)
+        result = func(*args, **kwargs)
+        if isinstance(result, str) and len(result) > MAX_OUTPUT:
+            raise _too_long(len(result))
+        return result
+
+    return bounded
 
 
 _make_range = RangeLiteral._make_range
@@ -95,12 +134,13 @@ class ProjectInfo:
             logo_url=project.logo_url,
         )
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | None]:
+        """``project`` as templates see it (a blank value is nil, as for contacts)."""
         return {
-            "name": self.name,
-            "postalAddress": self.postal_address,
-            "brandColor": self.brand_color,
-            "logoUrl": self.logo_url,
+            "name": _text(self.name),
+            "postalAddress": _text(self.postal_address),
+            "brandColor": _text(self.brand_color),
+            "logoUrl": _text(self.logo_url),
         }
 
 
@@ -157,16 +197,11 @@ def render_context(
             context[name] = _plain(value)
     context["customFields"] = custom
     context.update(links or {})
-    context["project"] = {key: _plain(value) for key, value in project.as_dict().items()}
+    context["project"] = project.as_dict()
     return context
 
 
 # -- checking a template -------------------------------------------------------------
-
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
-_OUTPUT_NAMES = re.compile(r"\{\{-?\s*(" + _NAME + r"(?:\.(?:" + _NAME + r"))*)")
-_TAG_NAMES = re.compile(r"\{%-?\s*(?:if|unless|elsif|case|when)\s+(" + _NAME + r")")
-_FOR_NAMES = re.compile(r"\{%-?\s*for\s+" + _NAME + r"\s+in\s+(" + _NAME + r")")
 
 
 def line_column(source: str, index: int) -> tuple[int, int]:
@@ -216,7 +251,7 @@ def _failing_piece(source: str) -> int | None:
 def check_template(source: str, *, path: str) -> None:
     """``ValidationError`` at ``path`` with line and column if ``source`` is not valid Liquid."""
     try:
-        HTML_ENV.from_string(source)
+        analysis = HTML_ENV.from_string(source).analyze()
     except LiquidError as exc:
         token = getattr(exc, "token", None)
         index = getattr(token, "start_index", -1) if getattr(token, "source", None) == source else -1
@@ -225,12 +260,30 @@ def check_template(source: str, *, path: str) -> None:
         line, column = line_column(source, index)
         message = str(getattr(exc, "message", None) or exc).splitlines()[0]
         raise ValidationError(FieldError(path, f"line {line}, column {column}: {message}")) from exc
+    for name, spans in analysis.filters.items():
+        if name not in HTML_ENV.filters:
+            line, column = line_column(source, max(spans[0].index, 0))
+            raise ValidationError(FieldError(path, f"line {line}, column {column}: unknown filter '{name}'"))
+
+
+def variable_paths(source: str) -> set[str]:
+    """Every variable a template reads from outside, as dotted paths (``customFields.plan``).
+
+    Found by Liquid's own analysis, so filter arguments, conditions and assigned
+    values count too; a template that does not parse reads nothing (it is refused).
+    """
+    try:
+        analysis = HTML_ENV.from_string(source).analyze()
+    except LiquidError:
+        return set()
+    paths = set()
+    for name, uses in analysis.globals.items():
+        for use in uses:
+            segments = [s for s in use.segments if isinstance(s, str)]
+            paths.add(".".join(segments[:2]) if name in ("customFields", "project") else name)
+    return paths
 
 
 def variables_used(source: str) -> set[str]:
-    """The top-level variable names a template reads (outputs, conditions, loops), best effort."""
-    names = set()
-    for pattern in (_OUTPUT_NAMES, _TAG_NAMES, _FOR_NAMES):
-        for match in pattern.finditer(source):
-            names.add(match.group(1).split(".")[0])
-    return names - {"true", "false", "nil", "null", "empty", "blank", "forloop"}
+    """The top-level variable names a template reads."""
+    return {path.split(".")[0] for path in variable_paths(source)}

@@ -45,7 +45,7 @@ def build_test_message(*, project: Project, rendered: Rendered, to: str) -> Emai
 def send_test(*, project: Project, rendered: Rendered, to: str) -> tuple[str, Path]:
     """Check the address, build the message and put it in the outbox; returns the address and the file."""
     try:
-        address = validate_email(to, check_deliverability=False).normalized
+        address = validate_email(to.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValidationError.field("to", str(exc)) from exc
     message = build_test_message(project=project, rendered=rendered, to=address)

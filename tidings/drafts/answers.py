@@ -19,7 +19,7 @@ from tidings.content.templating import (
     ProjectInfo,
     check_template,
     render_context,
-    variables_used,
+    variable_paths,
 )
 from tidings.core.errors import ValidationError
 from tidings.drafts.catalog import Catalog
@@ -27,7 +27,7 @@ from tidings.drafts.catalog import Catalog
 ALWAYS_ALLOWED = frozenset({*LINK_VARIABLES, "project"})
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 _OUTPUT = re.compile(r"\{\{(-?)\s*(" + _NAME + r")((?:\.\w+)*)\s*((?:\|[^}]*)?)(-?)\}\}")
-_TAG = re.compile(r"\{%.*?%\}", re.DOTALL)
+_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _DEFAULT_LITERAL = re.compile(r"default\s*:\s*(\"[^\"]*\"|'[^']*')")
 
 
@@ -50,22 +50,31 @@ def _literal(text: str) -> str:
     return '"' + text.replace('"', "'") + '"'
 
 
+def _dotted(name: str, path: str) -> str:
+    """The catalog's name for a use: ``customFields.plan`` keeps its key, others their head."""
+    if name in ("customFields", "project") and path:
+        return name + "." + path.lstrip(".").split(".")[0]
+    return name
+
+
 def _remove_unknown(source: str, unknown: set[str]) -> str:
-    """Outputs of unknown variables become their default text (or nothing); conditions see nil."""
+    """Outputs of unknown variables become their default text (or nothing); other uses see nil."""
+    if not unknown:
+        return source
 
     def output(match: re.Match[str]) -> str:
-        if match.group(2) not in unknown:
+        if _dotted(match.group(2), match.group(3)) not in unknown:
             return match.group(0)
         default = _DEFAULT_LITERAL.search(match.group(4) or "")
         return default.group(1)[1:-1] if default else ""
 
     source = _OUTPUT.sub(output, source)
-    if not unknown:
-        return source
     names = re.compile(
-        r"(?<![\w.\"'])(" + "|".join(re.escape(n) for n in sorted(unknown)) + r")((?:\.\w+)*)\b"
+        r"(?<![\w.\"'])("
+        + "|".join(re.escape(n) for n in sorted(unknown, key=len, reverse=True))
+        + r")((?:\.\w+)*)\b"
     )
-    return _TAG.sub(lambda m: names.sub("nil", m.group(0)), source)
+    return _MARKUP.sub(lambda m: names.sub("nil", m.group(0)), source)
 
 
 def add_defaults(source: str, defaults: dict[str, str]) -> str:
@@ -73,13 +82,30 @@ def add_defaults(source: str, defaults: dict[str, str]) -> str:
 
     def output(match: re.Match[str]) -> str:
         left, name, path, filters, right = match.groups()
-        if name in ALWAYS_ALLOWED or name not in defaults or "default" in (filters or ""):
+        key = _dotted(name, path)
+        if key not in defaults and name == "customFields":
+            key = key.partition(".")[2]  # a custom field offered by its key, read the long way
+        if name in ALWAYS_ALLOWED or key not in defaults or _DEFAULT_LITERAL.search(filters or ""):
             return match.group(0)
-        chain = f" | default: {_literal(defaults[name])}"
+        chain = f" | default: {_literal(defaults[key])}"
         rest = f" {filters.strip()}" if filters and filters.strip() else ""
         return "{{" + left + f" {name}{path}{chain}{rest} " + right + "}}"
 
     return _OUTPUT.sub(output, source)
+
+
+def _allowed(path: str, catalog: Catalog) -> bool:
+    head = path.split(".")[0]
+    if head in ALWAYS_ALLOWED or path in catalog.names:
+        return True
+    # A custom field the catalog offers by its key may also be read as customFields.<key>.
+    custom = {v.label for v in catalog.variables if v.kind == "custom"}
+    return head == "customFields" and path.partition(".")[2] in custom
+
+
+def unknown_paths(text: str, catalog: Catalog) -> set[str]:
+    """The variables ``text`` reads that the catalog does not offer (by Liquid's own analysis)."""
+    return {path for path in variable_paths(text) if not _allowed(path, catalog)}
 
 
 def check_draft(
@@ -87,36 +113,41 @@ def check_draft(
 ) -> CheckedDraft:
     """Check and clean one answer. Unless ``final``, problems are returned for a second try first."""
     problems: list[str] = []
-    allowed = set(catalog.names) | ALWAYS_ALLOWED
-    used = variables_used(f"{subject}\n{preheader}\n{body}")
-    unknown = used - allowed
     for path, text in (("subject", subject), ("preheader", preheader), ("body", body)):
         try:
             check_template(text, path=path)
         except ValidationError as exc:
             problems.append(exc.detail)
+    unknown = unknown_paths(f"{subject}\n{preheader}\n{body}", catalog)
     if not body.lstrip().lower().startswith("<mjml"):
         problems.append("body: must be an MJML document starting with <mjml>")
     if unknown and not final:
+        offered = sorted({*catalog.names, *LINK_VARIABLES, "project.name", "project.postalAddress"})
         problems.append(
             "uses variables that are not in the catalog: "
             + ", ".join(sorted(unknown))
-            + f". Use only: {', '.join(sorted(allowed))}."
+            + f". Use only: {', '.join(offered)}."
         )
     if not problems or final:
         subject, preheader, body = (_remove_unknown(t, unknown) for t in (subject, preheader, body))
+        left = unknown_paths(f"{subject}\n{preheader}\n{body}", catalog)
+        if left:
+            problems.append(
+                "reads variables outside the catalog in ways that cannot be removed: "
+                + ", ".join(sorted(left))
+            )
         defaults = catalog.defaults()
         subject, preheader, body = (add_defaults(t, defaults) for t in (subject, preheader, body))
         try:
             render_full(DesignSource(MJML, subject, preheader, body), render_context(project=project))
         except RenderError as exc:
             problems.append(f"body: {exc.detail}")
-    used = variables_used(f"{subject}\n{preheader}\n{body}")
+    used = variable_paths(f"{subject}\n{preheader}\n{body}")
     return CheckedDraft(
         subject=subject.strip(),
         preheader=preheader.strip(),
         body=body,
-        variables=sorted(used - ALWAYS_ALLOWED),
+        variables=sorted(p for p in used if p.split(".")[0] not in ALWAYS_ALLOWED),
         removed=sorted(unknown) if (final or not problems) else [],
         problems=problems,
     )

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings as django_settings
 from django.db import transaction
 
 from tidings.content import services as content
 from tidings.content.models import DesignFormat, DesignPurpose, VersionSource
 from tidings.content.templating import ProjectInfo
-from tidings.core import secrets
+from tidings.core import netguard, secrets
 from tidings.core.errors import FieldError, ValidationError
 from tidings.core.models import Project
 from tidings.drafts import composer
@@ -33,6 +34,8 @@ from tidings.drafts.providers import DraftRequest, ProviderConfig, ProviderError
 logger = logging.getLogger(__name__)
 
 MAX_PROMPT = 4000
+# A turn runs inside the request that asked for it (two calls at most, with the retry).
+MAX_TIMEOUT = 120
 MAX_BRAND_NOTES = 2000
 
 
@@ -56,12 +59,17 @@ def draft_settings_update(*, project: Project, **changes: Any) -> DraftSettings:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             errors.append(FieldError("baseUrl", "must be an http(s) address, e.g. http://127.0.0.1:11434/v1"))
+        else:
+            try:
+                netguard.check_public_url(base_url, allowed_hosts=django_settings.AI_ALLOWED_HOSTS)
+            except netguard.BlockedAddress as exc:
+                errors.append(FieldError("baseUrl", exc.detail))
     model = (changes.get("model", settings.model) or "").strip()
     if provider != ProviderKind.OFFLINE and not model:
         errors.append(FieldError("model", f"is required for the {provider} provider"))
     timeout = changes.get("timeout_seconds", settings.timeout_seconds)
-    if not isinstance(timeout, int) or not 1 <= timeout <= 600:
-        errors.append(FieldError("timeoutSeconds", "must be between 1 and 600"))
+    if not isinstance(timeout, int) or not 1 <= timeout <= MAX_TIMEOUT:
+        errors.append(FieldError("timeoutSeconds", f"must be between 1 and {MAX_TIMEOUT}"))
     notes = changes.get("brand_notes", settings.brand_notes) or ""
     if len(notes) > MAX_BRAND_NOTES:
         errors.append(FieldError("brandNotes", f"must be at most {MAX_BRAND_NOTES} characters"))
@@ -70,10 +78,13 @@ def draft_settings_update(*, project: Project, **changes: Any) -> DraftSettings:
         errors.append(FieldError("catalogThreshold", "must be between 0 and 100 percent"))
     if errors:
         raise ValidationError(errors)
-    settings.provider, settings.base_url, settings.model = provider, base_url, model
-    settings.timeout_seconds, settings.brand_notes, settings.catalog_threshold_bp = timeout, notes, threshold
     if changes.get("api_key") is not None:
         settings.api_key_encrypted = secrets.encrypt(changes["api_key"].strip())
+    elif (provider, base_url) != (settings.provider, settings.base_url):
+        # A key is for one service: never send it to another address.
+        settings.api_key_encrypted = ""
+    settings.provider, settings.base_url, settings.model = provider, base_url, model
+    settings.timeout_seconds, settings.brand_notes, settings.catalog_threshold_bp = timeout, notes, threshold
     settings.save()
     return settings
 
@@ -209,6 +220,13 @@ def _remote(draft: Draft, settings: DraftSettings, prompt: str, catalog: Catalog
         base_url=settings.base_url,
         timeout=float(settings.timeout_seconds),
     )
+    if settings.base_url:
+        try:  # checked again now: what the name resolves to may have changed since it was saved
+            netguard.check_public_url(settings.base_url, allowed_hosts=django_settings.AI_ALLOWED_HOSTS)
+        except netguard.BlockedAddress as exc:
+            raise ProviderError(
+                "refused", f"The AI provider's address is not allowed: {exc.detail}."
+            ) from exc
     provider = get_provider(config)
     system = system_prompt(catalog=catalog, project_name=draft.project.name, brand_notes=settings.brand_notes)
     messages = _conversation(draft, prompt)
@@ -319,7 +337,8 @@ def _save_answer(
         else:
             design, _ = content.design_update(
                 design=draft.design,
-                values={k: v for k, v in values.items() if k != "name"},
+                # Only the content: a purpose or name set in the editor stays as it is.
+                values={k: values[k] for k in ("subject", "preheader", "body")},
                 user=user,
                 source=VersionSource.DRAFT,
             )

@@ -61,7 +61,7 @@ class DraftSettingsForm(forms.Form):
         help_text="Stored encrypted. Leave empty to keep the current key.",
     )
     clear_api_key = forms.BooleanField(required=False, label="Remove the stored key")
-    timeout_seconds = forms.IntegerField(min_value=1, max_value=600, label="Timeout (seconds)")
+    timeout_seconds = forms.IntegerField(min_value=1, max_value=120, label="Timeout (seconds)")
     brand_notes = forms.CharField(
         required=False,
         max_length=2000,

@@ -23,12 +23,12 @@ FIELDS = ("name", "purpose", "format", "subject", "preheader", "body")
 
 
 def _contact(current: Current, raw: str | None) -> Any:
-    if not raw or not raw.isdigit():
+    """The contact to render as; another project's id is NotFound, as everywhere."""
+    if not raw:
         return None
-    try:
-        return audience.contact_get(project=current.project, contact_id=int(raw))
-    except NotFound:
-        return None
+    if not raw.isdigit():
+        raise NotFound("no such contact")
+    return audience.contact_get(project=current.project, contact_id=int(raw))
 
 
 def _editor(
