@@ -402,3 +402,36 @@ def test_a_whitespace_only_value_given_directly_is_rendered_in_full_and_equal(
 def test_links_of_the_preview_render_equal() -> None:
     compiled = compile_design(NEWSLETTER, base=BASE)
     assert same_as_full(compiled, context(person(first_name="Ann"), links=LINKS))
+
+
+@pytest.mark.parametrize("nick", ["O'Neil", 'a"b', "R&D", "x\\y"])
+def test_a_custom_field_in_an_inline_element_attribute_is_equal(nick: str) -> None:
+    source = design(text_block('Hi <span title="{{ customFields.nick }}">you</span>'))
+    compiled = compile_design(source, base=BASE)
+    assert compiled.fast is True
+    assert same_as_full(compiled, context(person(custom_fields={"nick": nick})))
+
+
+def test_a_value_in_a_style_attribute_is_rendered_whole() -> None:
+    source = design(
+        mjml('<mj-section background-color="{{ customFields.c }}"><mj-column></mj-column></mj-section>')
+    )
+    compiled = compile_design(source, base=BASE)
+    assert compiled.fast is False
+    for colour in ("R&D", " pad ", "red; font-size: 40px"):
+        assert same_as_full(compiled, context(person(custom_fields={"c": colour})))
+
+
+def test_a_value_that_can_hide_an_element_is_rendered_whole() -> None:
+    source = design('<div style="{{ s }}">Secret</div><p>x</p>', format="html")
+    compiled = compile_design(source, base=BASE)
+    assert compiled.fast is False
+    rendered = compiled.render(context(s="display:none"))
+    assert rendered.text == "x\n"
+
+
+def test_markup_made_by_a_filter_is_equal() -> None:
+    source = design(text_block("{{ customFields.note | newline_to_br }}"))
+    compiled = compile_design(source, base=BASE)
+    assert compiled.fast is True
+    assert same_as_full(compiled, context(person(custom_fields={"note": "a\nb"})))

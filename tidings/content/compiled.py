@@ -34,7 +34,7 @@ from tidings.content.rendering import (
     one_line,
     render_full,
 )
-from tidings.content.templating import HTML_ENV, TEXT_ENV, variables_used
+from tidings.content.templating import HTML_ENV, TEXT_ENV, variable_paths
 from tidings.content.text import WHITESPACE, TextParser, html_to_text, link_suffix
 
 Slot = Callable[[dict[str, Any]], str]
@@ -139,26 +139,32 @@ _HTML_REGIONS = re.compile(
 )
 
 
+_ATTRIBUTE_BEFORE = re.compile(r"([\w:-]+)\s*=\s*[\"']?[^\"'=]*$")
+# Attributes whose value decides more than its own text: css-inline rewrites `style`,
+# and `style`, `class` and `hidden` decide whether the text alternative shows an element.
+_DECIDING_ATTRIBUTES = frozenset({"style", "class", "hidden"})
+
+
 def _contexts(protected_html: str) -> dict[int, str]:
-    """Where each slot word stands in the compiled HTML: text, inside a tag, or raw."""
-    spans = [
-        (m.start(), m.end(), RAW if m.group(0).startswith(("<!--", "<s", "<S")) else ATTR)
-        for m in _HTML_REGIONS.finditer(protected_html)
-    ]
+    """Where each slot word stands in the compiled HTML: text, inside a tag, or raw
+    (a comment, a style or a script)."""
+    spans = []
+    for match in _HTML_REGIONS.finditer(protected_html):
+        raw = match.group(1) is not None or match.group(0).startswith("<!--")
+        spans.append((match.start(), match.end(), RAW if raw else ATTR))
     found: dict[int, str] = {}
     k = 0
     for word in _WORD_RE.finditer(protected_html):
         while k < len(spans) and spans[k][1] <= word.start():
             k += 1
         inside = k < len(spans) and spans[k][0] <= word.start()
-        found[word.start()] = spans[k][2] if inside else TEXT
+        context = spans[k][2] if inside else TEXT
+        if context == ATTR:
+            attribute = _ATTRIBUTE_BEFORE.search(protected_html, spans[k][0], word.start())
+            if attribute is None or attribute.group(1).lower() in _DECIDING_ATTRIBUTES:
+                raise _Unsupported("a value in a style, class or hidden attribute, or in a tag's name")
+        found[word.start()] = context
     return found
-
-
-def _default_text(template: Any, html: bool) -> str:
-    """What an empty value renders as: the default literal, as the full pipeline would show it."""
-    literal = htmllib.unescape(template.render())
-    return literal
 
 
 def _output_slot(markup: str, finish: Callable[[str], str], *, html: bool) -> Slot:
@@ -172,7 +178,10 @@ def _output_slot(markup: str, finish: Callable[[str], str], *, html: bool) -> Sl
     decode = htmllib.unescape if html else str
 
     def whole(ctx: dict[str, Any]) -> str:
-        return finish(decode(template.render(**ctx)))
+        value = template.render(**ctx)
+        if html and "<" in value:  # markup a filter made (newline_to_br): the HTML parser decides
+            raise _NeedsFull
+        return finish(decode(value))
 
     match = _SIMPLE_OUTPUT.match(markup)
     if not match:
@@ -472,20 +481,19 @@ class CompiledDesign:
             return render_full(self.source, ctx)
 
 
-HOSTILE = '  Ann & <b>Bo</b> "O\'Neil"\xa0\n {{ x }} '
+HOSTILE = '  Ann & <b>Bo</b> "O\'Neil"\xa0\n {{ x }} \\ ; display:none '
 
 
 def _probes(variables: Iterable[str], base: dict[str, Any]) -> list[dict[str, Any]]:
     """Recipients that exercise defaults, escaping and whitespace in every slot."""
-    names = [n for n in variables if n not in ("project", "customFields")]
+    names = [n for n in variables if "." not in n and n not in ("project", "customFields")]
+    custom = [n.partition(".")[2] for n in variables if n.startswith("customFields.")]
     project = base.get("project", {})
-    hostile = {**base, **dict.fromkeys(names, HOSTILE)}
-    return [
-        {"project": project},
-        hostile,
-        {**base, **dict.fromkeys(names, "")},
-        {**base, **dict.fromkeys(names, "A")},
-    ]
+
+    def everyone(value: str) -> dict[str, Any]:
+        return {**base, **dict.fromkeys(names, value), "customFields": dict.fromkeys(custom, value)}
+
+    return [{"project": project}, everyone(HOSTILE), everyone(""), everyone("A")]
 
 
 _PROJECT_OUTPUT = re.compile(
@@ -522,7 +530,7 @@ def compile_design(
     only if the design does not render at all.
     """
     base = base or {}
-    variables = frozenset(variables_used(f"{source.subject}\n{source.preheader}\n{source.body}"))
+    variables = frozenset(variable_paths(f"{source.subject}\n{source.preheader}\n{source.body}"))
     compiled = CompiledDesign(source=source, fast=True, variables=variables)
     compiled._names = _names_in_markup(f"{source.subject}\n{source.preheader}\n{source.body}")
     compiled._project = base.get("project")
