@@ -108,7 +108,7 @@ def design_versions(request: HttpRequest, design_id: DesignId) -> Any:
 
 @router.get("/{designId}/versions/{number}", response=schemas.VersionOut, summary="One version's source")
 def design_version(request: HttpRequest, design_id: DesignId, number: Number) -> Any:
-    return services.design_version_get(design=_design(request, design_id), number=number)
+    return selectors.design_version_get(design=_design(request, design_id), number=number)
 
 
 @router.get("/{designId}/versions/{number}/diff", response=schemas.DiffOut, summary="Diff two versions")
@@ -119,7 +119,7 @@ def design_version_diff(
     against: int = Query(..., ge=1, description="The version to compare with."),
 ) -> dict[str, Any]:
     design = _design(request, design_id)
-    diff = services.design_version_diff(design=design, number=number, against=against)
+    diff = selectors.design_version_diff(design=design, number=number, against=against)
     return {"number": number, "against": against, "diff": diff}
 
 
@@ -140,9 +140,9 @@ def design_preview(
     version: int | None = Query(None, ge=1, description="A saved version instead of the current one."),
 ) -> dict[str, Any]:
     design = _design(request, design_id)
-    obj = design if version is None else services.design_version_get(design=design, number=version)
-    rendered = services.design_preview(
-        project=request.auth.project, source=services.source_of(obj), contact=_contact(request, contact_id)
+    obj = design if version is None else selectors.design_version_get(design=design, number=version)
+    rendered = selectors.design_preview(
+        project=request.auth.project, source=selectors.source_of(obj), contact=_contact(request, contact_id)
     )
     return {**rendered.__dict__, "warnings": design.warnings if version is None else []}
 
@@ -155,8 +155,8 @@ def design_test(
 ) -> Status[dict[str, str]]:
     project = request.auth.project
     design = _design(request, design_id)
-    rendered = services.design_preview(
-        project=project, source=services.source_of(design), contact=_contact(request, payload.contact_id)
+    rendered = selectors.design_preview(
+        project=project, source=selectors.source_of(design), contact=_contact(request, payload.contact_id)
     )
     address, path = testsend.send_test(project=project, rendered=rendered, to=payload.to)
     return Status(202, {"to": address, "delivered_to": "outbox", "file": path.name})

@@ -7,21 +7,20 @@ warnings, which are kept on the design and shown, never blocking.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
 from tidings.content.lint import LintWarning, lint_design
 from tidings.content.models import DesignFormat, DesignPurpose, EmailDesign, EmailDesignVersion, VersionSource
-from tidings.content.rendering import DesignSource, Rendered, RenderError, render_full
-from tidings.content.templating import ProjectInfo, check_template, render_context
-from tidings.core.errors import FieldError, NotFound, ValidationError
+from tidings.content.rendering import Rendered, RenderError, render_full
+from tidings.content.selectors import design_context, design_version_get, source_of
+from tidings.content.templating import check_template
+from tidings.core.errors import FieldError, ValidationError
 from tidings.core.models import Project
 
 MAX_BODY_BYTES = 512 * 1024
@@ -31,23 +30,6 @@ STARTERS = {
     "blank": ("Blank email", ""),
 }
 CONTENT_FIELDS = ("name", "purpose", "format", "subject", "preheader", "body")
-
-
-def preview_links() -> dict[str, str]:
-    """Stand-ins for the per-recipient links, so a preview's links go somewhere harmless."""
-    base = settings.BASE_URL.rstrip("/")
-    return {"unsubscribeUrl": f"{base}/unsubscribe/preview", "preferencesUrl": f"{base}/preferences/preview"}
-
-
-def design_context(*, project: Project, contact: Any | None = None) -> dict[str, Any]:
-    """The variables of a preview: a contact's own values (or none), preview links, the project."""
-    return render_context(project=ProjectInfo.of(project), contact=contact, links=preview_links())
-
-
-def source_of(obj: EmailDesign | EmailDesignVersion | Mapping[str, Any]) -> DesignSource:
-    if isinstance(obj, Mapping):
-        return DesignSource(obj["format"], obj.get("subject", ""), obj.get("preheader", ""), obj["body"])
-    return DesignSource(obj.format, obj.subject, obj.preheader, obj.body)
 
 
 def starter_body(name: str) -> str:
@@ -234,43 +216,3 @@ def design_duplicate(*, design: EmailDesign, user: Any | None = None) -> EmailDe
     return design_create(
         project=design.project, values=values, user=user, note=f"Copied from “{design.name}”"
     )
-
-
-# -- reads ---------------------------------------------------------------------------
-
-
-def design_version_get(*, design: EmailDesign, number: int) -> EmailDesignVersion:
-    try:
-        return design.versions.get(number=number)
-    except (EmailDesignVersion.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound(f"design {design.pk} has no version {number}") from exc
-
-
-def design_version_diff(*, design: EmailDesign, number: int, against: int) -> str:
-    """A unified diff of two versions' sources (subject and preheader as the first lines)."""
-    new, old = (
-        design_version_get(design=design, number=number),
-        design_version_get(design=design, number=against),
-    )
-
-    def lines(v: EmailDesignVersion) -> list[str]:
-        return [
-            f"Subject: {v.subject}\n",
-            f"Preheader: {v.preheader}\n",
-            "\n",
-            *v.body.splitlines(keepends=True),
-        ]
-
-    return "".join(
-        difflib.unified_diff(
-            lines(old), lines(new), fromfile=f"version {against}", tofile=f"version {number}"
-        )
-    )
-
-
-def design_preview(*, project: Project, source: DesignSource, contact: Any | None = None) -> Rendered:
-    """Render a design (saved or not) for one contact, or for nobody (every default)."""
-    try:
-        return render_full(source, design_context(project=project, contact=contact))
-    except RenderError as exc:
-        raise ValidationError(FieldError("body", exc.detail)) from exc

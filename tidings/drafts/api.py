@@ -65,7 +65,7 @@ def draft_out(draft: Draft) -> dict[str, Any]:
         "version": draft.design.version if draft.design else None,
         "persona": persona_out(persona),
         "provider": services.draft_settings_get(project=draft.project).provider,
-        "messages": list(draft.messages.all()),
+        "messages": list(selectors.draft_messages(draft=draft)),
         "created_at": draft.created_at,
         "updated_at": draft.updated_at,
     }

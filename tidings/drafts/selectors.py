@@ -11,7 +11,7 @@ from tidings.audience.models import Contact, Segment, Tag
 from tidings.core.models import Project
 from tidings.core.scoping import get_scoped, scoped
 from tidings.drafts.catalog import Catalog, Persona, persona_cohort
-from tidings.drafts.models import Draft
+from tidings.drafts.models import Draft, DraftMessage
 
 MENU_SIZE = 8
 
@@ -52,6 +52,10 @@ def persona_menu(*, project: Project, search: str | None = None, limit: int = ME
 
 def draft_list(*, project: Project) -> QuerySet[Draft]:
     return scoped(Draft, project).select_related("design")
+
+
+def draft_messages(*, draft: Draft) -> QuerySet[DraftMessage]:
+    return draft.messages.order_by("id")
 
 
 def draft_get(*, project: Project, draft_id: int) -> Draft:

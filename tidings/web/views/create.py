@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from tidings.content import services as content
+from tidings.content import selectors as designs
 from tidings.core.errors import NotFound, ValidationError
 from tidings.core.models import Project, Role
 from tidings.drafts import selectors, services
@@ -121,13 +121,13 @@ def _draft_page(
         index = 0
     index = index % len(examples) if examples else 0
     design = draft.design
-    versions = list(design.versions.defer("body").order_by("-number")) if design else []
+    versions = list(designs.design_versions(design=design)) if design else []
     context.update(
         {
             "draft": draft,
             "design": design,
             "versions": versions,
-            "chat": list(draft.messages.all()),
+            "chat": list(selectors.draft_messages(draft=draft)),
             "form": form or PromptForm(),
             "example": examples[index] if examples else None,
             "example_index": index,
@@ -208,6 +208,6 @@ def draft_preview(request: HttpRequest, current: Current, draft_id: int) -> Http
         contact = parse_persona(current.project, f"contact:{request.GET['contact']}").contact
     obj: Any = draft.design
     if request.GET.get("version", "").isdigit():
-        obj = content.design_version_get(design=draft.design, number=int(request.GET["version"]))
-    rendered = content.design_preview(project=current.project, source=content.source_of(obj), contact=contact)
+        obj = designs.design_version_get(design=draft.design, number=int(request.GET["version"]))
+    rendered = designs.design_preview(project=current.project, source=designs.source_of(obj), contact=contact)
     return preview_response(rendered.html)

@@ -127,11 +127,11 @@ def design_preview(request: HttpRequest, current: Current, design_id: int) -> Ht
     design = selectors.design_get(project=current.project, design_id=design_id)
     obj: Any = design
     if request.GET.get("version", "").isdigit():
-        obj = services.design_version_get(design=design, number=int(request.GET["version"]))
+        obj = selectors.design_version_get(design=design, number=int(request.GET["version"]))
     try:
-        rendered = services.design_preview(
+        rendered = selectors.design_preview(
             project=current.project,
-            source=services.source_of(obj),
+            source=selectors.source_of(obj),
             contact=_contact(current, request.GET.get("contact")),
         )
     except ValidationError as exc:
@@ -161,9 +161,9 @@ def design_test(request: HttpRequest, current: Current, design_id: int) -> HttpR
         messages.error(request, "Enter the address to send the test to.")
         return redirect("web:design_edit", design_id=design.pk)
     try:
-        rendered = services.design_preview(
+        rendered = selectors.design_preview(
             project=current.project,
-            source=services.source_of(design),
+            source=selectors.source_of(design),
             contact=_contact(current, request.POST.get("contact")),
         )
         address, path = testsend.send_test(
