@@ -243,3 +243,16 @@ def test_an_editor_cannot_change_the_drafting_provider(
     editor = member_client(project, Role.EDITOR)
     assert editor.post("/settings/drafting/", _settings_form()).status_code == 403
     assert not DraftSettings.objects.filter(project=project, provider="openai").exists()
+
+
+def test_compare_shows_what_changed_between_versions(project: Project, owner_client: Client) -> None:
+    design = content.design_create(project=project, values=_design_form())
+    content.design_update(design=design, values={"subject": "Changed"})
+    body = owner_client.get(f"/create/designs/{design.pk}/versions/1/diff/").content.decode()
+    assert '<span class="diff-del">-Subject: Hi {{ firstName }}</span>' in body
+    assert '<span class="diff-add">+Subject: Changed</span>' in body
+
+
+def test_comparing_another_projects_design_is_not_found(owner_client: Client, other_project: Project) -> None:
+    theirs = content.design_create(project=other_project, values=_design_form())
+    assert owner_client.get(f"/create/designs/{theirs.pk}/versions/1/diff/").status_code == 404

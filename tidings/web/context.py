@@ -62,6 +62,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
                     "design_add",
                     "design_edit",
                     "design_delete",
+                    "design_diff",
                 ),
             ),
             ("Campaigns", "campaigns", ()),

@@ -80,6 +80,9 @@ urlpatterns = [
         designs.design_restore,
         name="design_restore",
     ),
+    path(
+        "create/designs/<int:design_id>/versions/<int:number>/diff/", designs.design_diff, name="design_diff"
+    ),
     path("create/designs/<int:design_id>/test/", designs.design_test, name="design_test"),
     path("create/designs/<int:design_id>/delete/", designs.design_delete, name="design_delete"),
     _section("campaigns/", "campaigns"),

@@ -188,3 +188,18 @@ def design_delete(request: HttpRequest, current: Current, design_id: int) -> Htt
     services.design_delete(design=design)
     messages.success(request, f"“{design.name}” and its versions were deleted.")
     return redirect("web:designs")
+
+
+@project_view
+def design_diff(request: HttpRequest, current: Current, design_id: int, number: int) -> HttpResponse:
+    """What changed from one version to another (the current one unless ``against`` says)."""
+    design = selectors.design_get(project=current.project, design_id=design_id)
+    raw = request.GET.get("against", "")
+    against = int(raw) if raw.isdigit() else design.version
+    diff = selectors.design_version_diff(design=design, number=against, against=number)
+    lines = [
+        ("add" if line.startswith("+") else "del" if line.startswith("-") else "", line)
+        for line in diff.splitlines()
+    ]
+    context = {"design": design, "number": number, "against": against, "lines": lines}
+    return render(request, "web/design_diff.html", context)
