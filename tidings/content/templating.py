@@ -137,10 +137,10 @@ class ProjectInfo:
     def as_dict(self) -> dict[str, str | None]:
         """``project`` as templates see it (a blank value is nil, as for contacts)."""
         return {
-            "name": _text(self.name),
-            "postalAddress": _text(self.postal_address),
-            "brandColor": _text(self.brand_color),
-            "logoUrl": _text(self.logo_url),
+            "name": template_text(self.name),
+            "postalAddress": template_text(self.postal_address),
+            "brandColor": template_text(self.brand_color),
+            "logoUrl": template_text(self.logo_url),
         }
 
 
@@ -149,7 +149,7 @@ class ProjectInfo:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _text(value: str) -> str | None:
+def template_text(value: str) -> str | None:
     """A blank value is nil, so ``{% if company %}`` is false for someone without one."""
     if not value.isprintable():
         value = _CONTROL.sub("", value)
@@ -159,7 +159,7 @@ def _text(value: str) -> str | None:
 def _plain(value: Any) -> Any:
     """Only JSON's kinds of value enter a template (custom fields are JSON already)."""
     if isinstance(value, str):
-        return _text(value)
+        return template_text(value)
     if value is None or isinstance(value, int | float | bool):
         return value
     if isinstance(value, datetime):

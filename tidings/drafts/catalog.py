@@ -4,33 +4,50 @@
 - One contact: the fields that contact really has, with their values.
 - A segment (audience) or a tag: every built-in field and every custom-field key
   with its fill rate in the cohort; a field filled for fewer than the project's
-  threshold (5 % unless set) is hidden, so a draft never leans on it.
+  threshold (5 % unless set) is hidden, so a draft never leans on it, and a field
+  nobody has is never offered.
 
-The cohort is read in two passes whatever its size: one grouped scan for the
-built-in fields (which also yields the dominant country and language, the tone
-cues), and one pass over the custom fields' JSON keys; never a query per key.
+A value is what a template shows: a blank or whitespace-only string (Liquid gets
+nil for it), JSON null, an object or a list is none. A custom key that Liquid
+cannot take as a top-level name (a keyword such as ``in``, or a built-in
+variable's name) is offered as ``customFields.<key>``, and skipped if it is no
+plain name at all.
+
+A cohort is read in one or two passes whatever its size, never a query per key:
+
+- PostgreSQL: one grouped statement counts the cohort, the built-in fields (and
+  the dominant country and language, the tone cues), each custom-field key the
+  project's registry (``CustomFieldKey``) knows, and the members holding a key it
+  does not know. Usually there are none and the counts are complete. Otherwise a
+  discovery pass (``jsonb_each`` over the cohort) counts every key and registers
+  the new ones, so the next catalog is one statement again.
+- SQLite: the grouped statement for the built-in fields, then the discovery pass.
+
+A key's type (text, number, boolean, date, or mixed) is judged from the values
+of the first 200 members: typing every value of a large cohort would cost more
+than counting them (see bench/persona_catalog.py).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 
 from tidings.audience import segments
-from tidings.audience.fields import CONTACT_FIELDS
+from tidings.audience.fields import CONTACT_FIELDS, CUSTOM_PREFIX
 from tidings.audience.models import Contact, ContactTag, Segment, Tag
 from tidings.content.templating import RESERVED
 from tidings.core.errors import ValidationError
 from tidings.core.models import Project
 from tidings.core.scoping import get_scoped, scoped
+from tidings.drafts.cohort_counts import BUILT_IN, cohort_counts, is_value, json_type, sampled_types
 from tidings.drafts.models import DEFAULT_THRESHOLD_BP, PersonaType
 
 # The built-in variables a catalog offers, in the order people think of them.
-BUILT_IN = ("firstName", "lastName", "email", "company", "phone", "country", "language", "createdAt")
 FALLBACK = ("firstName", "lastName", "email", "company")
 LABELS = {
     "firstName": "First name",
@@ -44,8 +61,19 @@ LABELS = {
 }
 # What a variable shows when a recipient has no value: every variable has one.
 DEFAULTS = {"firstName": "there", "company": "your company"}
-# Low-cardinality fields whose most common value shapes the tone of a draft.
-CUE_FIELDS = ("country", "language")
+
+# Words that end or change a Liquid expression: `{{ in }}` is a syntax error and
+# `{{ nil }}` is nil, so a key named so is offered as customFields.<key>. `forloop`
+# is Liquid's loop object (the template checker never counts it as a variable).
+LIQUID_WORDS = frozenset(
+    {
+        "in", "and", "or", "not", "contains", "with", "for", "as", "if", "else", "limit", "offset",
+        "reversed", "continue", "cols", "required", "empty", "blank", "nil", "null", "true", "false",
+        "forloop",
+    }
+)  # fmt: skip
+# A name a Liquid path can hold: letters, digits, underscore, hyphen, not starting with a digit.
+PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -141,18 +169,13 @@ def persona_cohort(*, project: Project, persona: Persona) -> QuerySet[Contact]:
     return scoped(Contact, project).none()
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            return "text"
-        return "date" if len(value) >= 10 and value[4] == "-" else "text"
-    return "text"
+def _variable_name(key: str) -> str | None:
+    """The name a custom key is offered under: itself, ``customFields.<key>``, or None (not at all)."""
+    if not PLAIN_NAME.fullmatch(key):
+        return None
+    if key in RESERVED or key in LIQUID_WORDS:
+        return CUSTOM_PREFIX + key
+    return key
 
 
 def _contact_catalog(persona: Persona) -> list[Variable]:
@@ -170,91 +193,20 @@ def _contact_catalog(persona: Persona) -> list[Variable]:
             Variable(name, LABELS[name], "built-in", kind, value=value, default=DEFAULTS.get(name, ""))
         )
     for key, value in sorted((contact.custom_fields or {}).items()):
-        if key in RESERVED or value in ("", None) or isinstance(value, dict | list):
+        name = _variable_name(key)
+        if name is None or not is_value(value):
             continue
-        variables.append(Variable(key, key, "custom", _json_type(value), value=value))
+        variables.append(Variable(name, key, "custom", json_type(value), value=value))
     return variables
 
 
-# -- the cohort passes ---------------------------------------------------------------
-
-
-def _built_in_counts(cohort: QuerySet[Contact]) -> tuple[int, dict[str, int], dict[str, dict[str, Any]]]:
-    """One grouped scan: the size, how many have each built-in field, and the cue fields' modes."""
-    counted = {
-        name: Count("pk", filter=~Q(**{CONTACT_FIELDS[name].column: ""}))
-        for name in BUILT_IN
-        if name not in ("email", "createdAt", *CUE_FIELDS)
-    }
-    rows = cohort.order_by().values(*CUE_FIELDS).annotate(n=Count("pk"), **counted)
-    total = 0
-    filled = dict.fromkeys(counted, 0)
-    tallies: dict[str, dict[str, int]] = {name: {} for name in CUE_FIELDS}
-    for row in rows:
-        total += row["n"]
-        for name in counted:
-            filled[name] += row[name]
-        for name in CUE_FIELDS:
-            value = row[CONTACT_FIELDS[name].column]
-            if value:
-                tallies[name][value] = tallies[name].get(value, 0) + row["n"]
-    filled["email"] = filled["createdAt"] = total
-    cues = {}
-    for name, tally in tallies.items():
-        filled[name] = sum(tally.values())
-        if tally:
-            value, count = max(tally.items(), key=lambda item: (item[1], item[0]))
-            cues[name] = {"value": value, "share": count / total}
-    return total, filled, cues
-
-
-_CUSTOM_SQL = {
-    "postgresql": """
-        SELECT e.key, jsonb_typeof(e.value), count(*)
-        FROM ({cohort}) AS c CROSS JOIN LATERAL jsonb_each(c.custom_fields) AS e
-        WHERE e.value NOT IN ('null'::jsonb, '""'::jsonb)
-        GROUP BY 1, 2
-    """,
-    "sqlite": """
-        SELECT e.key, e.type, count(*)
-        FROM ({cohort}) AS c, json_each(c.custom_fields) AS e
-        WHERE e.type <> 'null' AND NOT (e.type = 'text' AND e.value = '')
-        GROUP BY 1, 2
-    """,
-}
-_SQL_TYPES = {
-    "string": "text",
-    "text": "text",
-    "number": "number",
-    "integer": "number",
-    "real": "number",
-    "boolean": "boolean",
-    "true": "boolean",
-    "false": "boolean",
-}
-
-
-def _custom_counts(cohort: QuerySet[Contact]) -> dict[str, tuple[int, str]]:
-    """One pass over every cohort member's custom-field keys: key -> (filled, type)."""
-    sql, params = cohort.order_by().values("custom_fields").query.sql_with_params()
-    statement = _CUSTOM_SQL[connection.vendor].format(cohort=sql)
-    found: dict[str, tuple[int, set[str]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        for key, sql_type, count in cursor.fetchall():
-            kind = _SQL_TYPES.get(sql_type)
-            if kind is None:  # objects and arrays are not variables
-                continue
-            filled, kinds = found.get(key, (0, set()))
-            found[key] = (filled + count, kinds | {kind})
-    return {
-        key: (filled, kinds.pop() if len(kinds) == 1 else "mixed") for key, (filled, kinds) in found.items()
-    }
+# -- reading a cohort ----------------------------------------------------------------
 
 
 def _shown(filled: int, total: int, threshold_bp: int) -> bool:
-    # Integer arithmetic: 4.9 % is below 5 % and 5.0 % is not, with no rounding in between.
-    return total > 0 and filled * 10_000 >= threshold_bp * total
+    # Integer arithmetic: 4.9 % is below 5 % and 5.0 % is not, with no rounding in
+    # between; and however low the threshold, a field nobody has is not offered.
+    return filled > 0 and filled * 10_000 >= threshold_bp * total
 
 
 def catalog_build(*, project: Project, persona: Persona, threshold_bp: int = DEFAULT_THRESHOLD_BP) -> Catalog:
@@ -270,24 +222,29 @@ def catalog_build(*, project: Project, persona: Persona, threshold_bp: int = DEF
             persona=persona, cohort_size=1, threshold_bp=threshold_bp, variables=_contact_catalog(persona)
         )
     cohort = persona_cohort(project=project, persona=persona)
-    total, filled, cues = _built_in_counts(cohort)
+    counts = cohort_counts(project, cohort)
+    total = counts.total
     candidates = [
         Variable(
             name,
             LABELS[name],
             "built-in",
             "date" if name == "createdAt" else "text",
-            filled=filled[name],
-            fill_rate=filled[name] / total if total else 0.0,
+            filled=counts.filled[name],
+            fill_rate=counts.filled[name] / total if total else 0.0,
             default=DEFAULTS.get(name, ""),
         )
         for name in BUILT_IN
     ]
-    if total:
-        for key, (count, kind) in sorted(_custom_counts(cohort).items()):
-            if key in RESERVED:
-                continue
-            candidates.append(Variable(key, key, "custom", kind, filled=count, fill_rate=count / total))
+    offered: dict[str, str] = {}  # key -> the name it is offered under
+    for key, filled in sorted(counts.custom.items()):
+        name = _variable_name(key)
+        if filled and name is not None:
+            offered[key] = name
+    types = sampled_types(cohort, list(offered)) if offered else {}
+    for key, name in offered.items():
+        filled = counts.custom[key]
+        candidates.append(Variable(name, key, "custom", types[key], filled=filled, fill_rate=filled / total))
     shown = [v for v in candidates if _shown(v.filled or 0, total, threshold_bp)]
     hidden = [v for v in candidates if not _shown(v.filled or 0, total, threshold_bp)]
     return Catalog(
@@ -296,5 +253,5 @@ def catalog_build(*, project: Project, persona: Persona, threshold_bp: int = DEF
         threshold_bp=threshold_bp,
         variables=shown,
         hidden=hidden,
-        cues=cues,
+        cues=counts.cues,
     )

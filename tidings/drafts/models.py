@@ -93,3 +93,22 @@ class DraftMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:40]}"
+
+
+class CustomFieldKey(ProjectScopedModel):
+    """A custom-field key seen in a project's contacts: the variable catalog's own cache, written by it only.
+
+    Knowing the keys lets the catalog count each one in the same scan as the
+    built-in fields; the scan also checks that no contact holds a key missing here.
+    """
+
+    key = models.CharField(max_length=64)  # audience.fields.CUSTOM_KEY_MAX
+    updated_at = models.DateTimeField(auto_now=True)  # last found by a discovery pass
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="custom_field_key_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -11,6 +11,7 @@ from tidings.audience.models import Contact, Segment, Tag
 from tidings.core.models import Project
 from tidings.core.scoping import get_scoped, scoped
 from tidings.drafts.catalog import Catalog, Persona, persona_cohort
+from tidings.drafts.cohort_counts import is_value
 from tidings.drafts.models import Draft, DraftMessage
 
 MENU_SIZE = 8
@@ -74,16 +75,21 @@ def persona_examples(
         return []
     if persona.type == "contact":
         return [persona.contact] if persona.contact is not None else []
-    names = [v.name for v in catalog.variables]
+    variables = catalog.variables
     members = list(persona_cohort(project=project, persona=persona).order_by("-pk")[:50])
 
     def filled(contact: Contact) -> int:
         custom = contact.custom_fields or {}
         count = 0
-        for name in names:
-            column = CONTACT_FIELDS[name].column if name in CONTACT_FIELDS else None
-            value = getattr(contact, column) if column else custom.get(name)
-            count += value not in ("", None)
+        for v in variables:
+            # Built-ins by their column; custom fields by their key (the label), also
+            # those offered as customFields.<key>.
+            value = (
+                getattr(contact, CONTACT_FIELDS[v.name].column)
+                if v.kind == "built-in"
+                else custom.get(v.label)
+            )
+            count += is_value(value)
         return count
 
     return sorted(members, key=lambda c: (-filled(c), -c.pk))[:limit]
