@@ -423,3 +423,10 @@ def test_an_unknown_filter_is_refused_at_save(api: ApiClient) -> None:
     assert response.json()["errors"] == [
         {"path": "body", "message": "line 1, column 63: unknown filter 'shout'"}
     ]
+
+
+def test_the_first_answer_names_the_draft_and_its_design(api: ApiClient) -> None:
+    draft = _start(api)
+    design = EmailDesign.objects.get(pk=draft["designId"])
+    assert draft["title"] == design.subject == design.name
+    assert Draft.objects.get(pk=draft["id"]).title == design.subject

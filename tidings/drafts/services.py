@@ -329,11 +329,14 @@ def _save_answer(
     }
     try:
         if draft.design is None:
+            # The first answer names the draft: its subject says more than the prompt's first words.
+            if answer.subject:
+                draft.title = values["name"] = _title(answer.subject)
             design = content.design_create(
                 project=draft.project, values=values, user=user, source=VersionSource.DRAFT
             )
             draft.design = design
-            draft.save(update_fields=["design", "updated_at"])
+            draft.save(update_fields=["title", "design", "updated_at"])
         else:
             design, _ = content.design_update(
                 design=draft.design,
