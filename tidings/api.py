@@ -31,6 +31,7 @@ from tidings.core.api import router as project_router
 from tidings.core.errors import AuthenticationFailed, FieldError, NotFound, TidingsError
 from tidings.core.models import ApiKey
 from tidings.drafts import api as drafts_api
+from tidings.sending import api as sending_api
 
 logger = logging.getLogger(__name__)
 
@@ -243,3 +244,4 @@ api.add_router("/imports", imports_api.router)
 api.add_router("/designs", content_api.router)
 api.add_router("/personas", drafts_api.personas)
 api.add_router("/drafts", drafts_api.drafts)
+api.add_router("/connections", sending_api.router)

@@ -22,6 +22,7 @@ from tidings.content.models import EmailDesign
 from tidings.core import selectors, services
 from tidings.core.models import Project, Role
 from tidings.demo_audience import seed_audience
+from tidings.sending import services as sending
 
 DEMO_SLUG = "demo"
 DEMO_USERNAME = "admin"
@@ -97,6 +98,7 @@ def demo_seed() -> DemoResult:
         created = True
     services.membership_set(project=project, user=user, role=Role.OWNER)
     contacts_added = seed_audience(project)
+    sending.outbox_connection_ensure(project=project)
     if not EmailDesign.objects.for_project(project).exists():
         content.design_create_from_starter(project=project, starter="newsletter", user=user)
 

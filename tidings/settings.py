@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tidings.audience",
     "tidings.content",
     "tidings.drafts",
+    "tidings.sending",
     "tidings.web",
 ]
 
@@ -149,3 +150,5 @@ API_KEY_TOUCH_SECONDS = 60
 # Hosts an AI provider's base URL may name although they are loopback or private
 # (Ollama on this machine: 127.0.0.1). Every other private address is refused.
 AI_ALLOWED_HOSTS = config.env_list(ENV, "TIDINGS_AI_ALLOWED_HOSTS") or []
+# A CA bundle to verify SMTP relays' certificates against (an internal CA); else the system's.
+SMTP_CA_FILE = ENV.get("TIDINGS_SMTP_CA_FILE", "")
