@@ -73,7 +73,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
         "Settings",
         [
             ("Project", "project_settings", ()),
-            ("Email providers", "providers", ()),
+            ("Email providers", "providers", ("provider_add", "provider_edit", "provider_delete")),
             ("Domains", "domains", ()),
             ("AI drafting", "drafting_settings", ()),
             ("Topics", "topics", ("topic_add", "topic_edit", "topic_delete")),

@@ -11,6 +11,7 @@ from tidings.web.views import (
     drafting,
     imports,
     project,
+    providers,
     sections,
     segments,
     tags,
@@ -89,7 +90,14 @@ urlpatterns = [
     _section("results/", "results"),
     path("settings/", RedirectView.as_view(pattern_name="web:project_settings"), name="settings"),
     path("settings/project/", project.project_settings, name="project_settings"),
-    _section("settings/providers/", "providers"),
+    path("settings/providers/", providers.provider_list, name="providers"),
+    path("settings/providers/new/", providers.provider_add, name="provider_add"),
+    path("settings/providers/<int:connection_id>/", providers.provider_edit, name="provider_edit"),
+    path("settings/providers/<int:connection_id>/check/", providers.provider_check, name="provider_check"),
+    path(
+        "settings/providers/<int:connection_id>/default/", providers.provider_default, name="provider_default"
+    ),
+    path("settings/providers/<int:connection_id>/delete/", providers.provider_delete, name="provider_delete"),
     _section("settings/domains/", "domains"),
     path("settings/drafting/", drafting.drafting_settings, name="drafting_settings"),
     path("settings/topics/", topics.topic_list, name="topics"),

@@ -36,13 +36,6 @@ SECTIONS = {
         "results",
         "Deliveries, opens, clicks, bounces and unsubscribes of sent campaigns are reported here.",
     ),
-    "providers": Section(
-        "Email providers",
-        "Settings",
-        "email provider connections",
-        "A provider connection is how this project's mail leaves: your own SMTP relay "
-        "or a service such as Amazon SES, SendGrid or Postmark.",
-    ),
     "domains": Section(
         "Domains",
         "Settings",
