@@ -48,6 +48,7 @@ def connection_form(
         else:
             field = forms.CharField(required=False, label=spec.label, widget=text_input())
         field.help_text = help_text
+        field.initial = spec.default
         fields[_field_name(spec.name)] = field
     form_class = type("ConnectionForm", (forms.Form,), fields)
     return form_class(data=data, initial=initial)
