@@ -32,6 +32,7 @@ from tidings.core.errors import AuthenticationFailed, FieldError, NotFound, Tidi
 from tidings.core.models import ApiKey
 from tidings.drafts import api as drafts_api
 from tidings.sending import api as sending_api
+from tidings.sending import api_domains
 
 logger = logging.getLogger(__name__)
 
@@ -245,3 +246,4 @@ api.add_router("/designs", content_api.router)
 api.add_router("/personas", drafts_api.personas)
 api.add_router("/drafts", drafts_api.drafts)
 api.add_router("/connections", sending_api.router)
+api.add_router("/domains", api_domains.router)

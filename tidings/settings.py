@@ -152,3 +152,8 @@ API_KEY_TOUCH_SECONDS = 60
 AI_ALLOWED_HOSTS = config.env_list(ENV, "TIDINGS_AI_ALLOWED_HOSTS") or []
 # A CA bundle to verify SMTP relays' certificates against (an internal CA); else the system's.
 SMTP_CA_FILE = ENV.get("TIDINGS_SMTP_CA_FILE", "")
+# Sending domains: the resolver that checks their DNS records ("ip" or "ip:port"; empty:
+# the system's), what SPF should include, and where the return-path CNAME points.
+DNS_RESOLVER = ENV.get("TIDINGS_DNS_RESOLVER", "")
+SPF_INCLUDE = ENV.get("TIDINGS_SPF_INCLUDE", "")
+RETURN_PATH_HOST = ENV.get("TIDINGS_RETURN_PATH_HOST", "")

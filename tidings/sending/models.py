@@ -45,3 +45,29 @@ class ProviderConnection(ProjectScopedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+
+class SendingDomain(ProjectScopedModel):
+    """A domain the project sends from, with its DKIM keys (private halves encrypted)."""
+
+    domain = models.CharField(max_length=253)
+    verification_token = models.CharField(max_length=64)
+    rsa_selector = models.CharField(max_length=63)
+    rsa_public_key = models.TextField()  # base64 DER SubjectPublicKeyInfo, as DKIM's p=
+    rsa_private_key_encrypted = models.TextField()
+    ed25519_selector = models.CharField(max_length=63)
+    ed25519_public_key = models.CharField(max_length=100)  # base64 of the raw 32 bytes
+    ed25519_private_key_encrypted = models.TextField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_results = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "domain"], name="sending_domain_unique_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return self.domain

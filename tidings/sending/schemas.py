@@ -64,3 +64,26 @@ class CheckOut(CamelSchema):
         "smtp_error or unchecked"
     )
     message: str
+
+
+class DomainIn(CamelIn):
+    domain: str = Field(examples=["mail.example.com"])
+
+
+class RecordOut(CamelSchema):
+    purpose: str = Field(description="ownership, dkim-rsa, dkim-ed25519, spf, dmarc or return-path")
+    name: str
+    type: str
+    value: str = Field(description="What to publish.")
+    state: str | None = Field(None, description="After a check: found, missing or wrong.")
+    seen: str | None = Field(None, description="What DNS answered, when missing or wrong.")
+
+
+class DomainOut(CamelSchema):
+    id: int
+    domain: str
+    verified: bool
+    verified_at: datetime | None
+    last_checked_at: datetime | None
+    records: list[RecordOut]
+    created_at: datetime
