@@ -39,10 +39,12 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
+
+from bench._load import bulk_insert
 
 GOAL_MS = 1000.0
 GOAL_CONTACTS = 1_000_000
@@ -95,30 +97,6 @@ SETTINGS = (
     "parallel_setup_cost", "min_parallel_table_scan_size", "shared_buffers", "effective_cache_size",
     "random_page_cost", "jit",
 )  # fmt: skip
-
-
-def _insert(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    # Table and column names come from the models, never from input.
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-    chunk: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) == 50_000:
-                cursor.executemany(sql, chunk)
-                chunk = []
-        if chunk:
-            cursor.executemany(sql, chunk)
 
 
 def custom_fields(rng: random.Random) -> dict[str, Any]:
@@ -184,13 +162,13 @@ def build(project_id: int, cohort: int, outside: int, now: datetime) -> tuple[in
             )
 
     with transaction.atomic():
-        _insert(Contact._meta.db_table, CONTACT_COLUMNS, contact_rows())
+        bulk_insert(Contact._meta.db_table, CONTACT_COLUMNS, contact_rows())
         tag = Tag.objects.create(project_id=project_id, name=TAG_NAME)
         other = Tag.objects.create(project_id=project_id, name=OTHER_TAG_NAME)
         ids = list(Contact.objects.filter(project_id=project_id).order_by("pk").values_list("pk", flat=True))
         tagged = when(now)
         rows = ((pk, tag.pk if n in members else other.pk, tagged) for n, pk in enumerate(ids))
-        _insert(ContactTag._meta.db_table, ["contact_id", "tag_id", "created_at"], rows)
+        bulk_insert(ContactTag._meta.db_table, ["contact_id", "tag_id", "created_at"], rows)
     with connection.cursor() as cursor:
         # A steady state: statistics gathered and, on PostgreSQL, the visibility
         # map set, as autovacuum would have done by the time anyone drafts.

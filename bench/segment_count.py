@@ -15,9 +15,11 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
+
+from bench._load import bulk_insert
 
 ACTIVITY_PER_CONTACT = 5
 STATUSES = (
@@ -28,30 +30,6 @@ STATUSES = (
     + ["complained"] * 2
 )
 KINDS = ["sent"] * 6 + ["opened"] * 3 + ["clicked"]
-
-
-def _insert(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    # Table and column names come from the models, never from input.
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-    chunk: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) == 50_000:
-                cursor.executemany(sql, chunk)
-                chunk = []
-        if chunk:
-            cursor.executemany(sql, chunk)
 
 
 def build(project_id: int, contacts: int, now: datetime) -> tuple[int, int]:
@@ -93,11 +71,11 @@ def build(project_id: int, contacts: int, now: datetime) -> tuple[int, int]:
         "language", "custom_fields", "status", "source", "created_at", "updated_at", "consent_method",
     ]  # fmt: skip
     with transaction.atomic():
-        _insert(Contact._meta.db_table, [*columns, "consent_text"], ((*r, "") for r in contact_rows()))
+        bulk_insert(Contact._meta.db_table, [*columns, "consent_text"], ((*r, "") for r in contact_rows()))
         vip = Tag.objects.create(project_id=project_id, name="vip")
         ids = list(Contact.objects.filter(project_id=project_id).values_list("pk", flat=True))
         tagged = ((pk, vip.pk, when(now)) for pk in ids if rng.random() < 0.05)
-        _insert(ContactTag._meta.db_table, ["contact_id", "tag_id", "created_at"], tagged)
+        bulk_insert(ContactTag._meta.db_table, ["contact_id", "tag_id", "created_at"], tagged)
 
         def activity_rows() -> Iterator[tuple[Any, ...]]:
             for pk in ids:
@@ -106,7 +84,9 @@ def build(project_id: int, contacts: int, now: datetime) -> tuple[int, int]:
                     yield (project_id, pk, rng.choice(KINDS), rng.randint(1, 50), occurred)
 
         table = ContactActivity._meta.db_table
-        _insert(table, ["project_id", "contact_id", "kind", "campaign_id", "occurred_at"], activity_rows())
+        bulk_insert(
+            table, ["project_id", "contact_id", "kind", "campaign_id", "occurred_at"], activity_rows()
+        )
         activity_summary_refresh(project=project_id)
     with connection.cursor() as cursor:
         # A steady state: statistics gathered, and on PostgreSQL the visibility
