@@ -15,7 +15,7 @@ import mrml
 from liquid.exceptions import LiquidError
 from markupsafe import escape
 
-from tidings.content.templating import HTML_ENV, TEXT_ENV
+from tidings.content.templating import HTML_ENV, LIQUID_MARKUP, TEXT_ENV
 from tidings.content.text import html_to_text
 from tidings.core.errors import TidingsError
 
@@ -70,13 +70,10 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-_LIQUID = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-
-
 def _escape_literal(text: str) -> str:
     """HTML-escape the text of a Liquid source, leaving its tags to Liquid (which escapes values)."""
     parts, position = [], 0
-    for match in _LIQUID.finditer(text):
+    for match in LIQUID_MARKUP.finditer(text):
         parts += [str(escape(text[position : match.start()])), match.group(0)]
         position = match.end()
     parts.append(str(escape(text[position:])))

@@ -211,7 +211,8 @@ def line_column(source: str, index: int) -> tuple[int, int]:
     return line, column
 
 
-_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# One piece of Liquid: an output {{ … }} or a tag {% … %}.
+LIQUID_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _TAG = re.compile(r"\{%-?\s*(\w+)")
 _BLOCK_ENDS = {
     "if": "endif",
@@ -229,7 +230,7 @@ def _failing_piece(source: str) -> int | None:
     """Where the error is when the parser could not say: the first piece that fails alone,
     else the block opened and never closed."""
     opened: list[tuple[str, int]] = []
-    for match in _MARKUP.finditer(source):
+    for match in LIQUID_MARKUP.finditer(source):
         markup = match.group(0)
         tag = _TAG.match(markup)
         name = tag.group(1) if tag else ""

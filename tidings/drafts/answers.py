@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from tidings.content.rendering import MJML, DesignSource, RenderError, render_full
 from tidings.content.templating import (
     LINK_VARIABLES,
+    LIQUID_MARKUP,
     ProjectInfo,
     check_template,
     render_context,
@@ -27,7 +28,6 @@ from tidings.drafts.catalog import Catalog
 ALWAYS_ALLOWED = frozenset({*LINK_VARIABLES, "project"})
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 _OUTPUT = re.compile(r"\{\{(-?)\s*(" + _NAME + r")((?:\.\w+)*)\s*((?:\|[^}]*)?)(-?)\}\}")
-_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _DEFAULT_LITERAL = re.compile(r"default\s*:\s*(\"[^\"]*\"|'[^']*')")
 
 
@@ -74,7 +74,7 @@ def _remove_unknown(source: str, unknown: set[str]) -> str:
         + "|".join(re.escape(n) for n in sorted(unknown, key=len, reverse=True))
         + r")((?:\.\w+)*)\b"
     )
-    return _MARKUP.sub(lambda m: names.sub("nil", m.group(0)), source)
+    return LIQUID_MARKUP.sub(lambda m: names.sub("nil", m.group(0)), source)
 
 
 def add_defaults(source: str, defaults: dict[str, str]) -> str:
