@@ -22,7 +22,7 @@ import dns.resolver
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tidings.core import secrets as stored_secrets
@@ -115,17 +115,18 @@ def domain_create(*, project: Project, domain: str) -> SendingDomain:
     }
     stamp = timezone.now().strftime("%Y%m")
     try:
-        return SendingDomain.objects.create(
-            project=project,
-            domain=name,
-            verification_token=secrets.token_hex(16),
-            rsa_selector=f"tdg{stamp}r",
-            rsa_public_key=base64.b64encode(rsa_public).decode(),
-            rsa_private_key_encrypted=stored_secrets.encrypt(pem["rsa"].decode()),
-            ed25519_selector=f"tdg{stamp}e",
-            ed25519_public_key=base64.b64encode(ed_public).decode(),
-            ed25519_private_key_encrypted=stored_secrets.encrypt(pem["ed"].decode()),
-        )
+        with transaction.atomic():  # a savepoint: a duplicate leaves the caller's transaction usable
+            return SendingDomain.objects.create(
+                project=project,
+                domain=name,
+                verification_token=secrets.token_hex(16),
+                rsa_selector=f"tdg{stamp}r",
+                rsa_public_key=base64.b64encode(rsa_public).decode(),
+                rsa_private_key_encrypted=stored_secrets.encrypt(pem["rsa"].decode()),
+                ed25519_selector=f"tdg{stamp}e",
+                ed25519_public_key=base64.b64encode(ed_public).decode(),
+                ed25519_private_key_encrypted=stored_secrets.encrypt(pem["ed"].decode()),
+            )
     except IntegrityError as exc:
         raise Conflict(f"{name} is already a sending domain of this project") from exc
 
@@ -217,3 +218,29 @@ def domain_verify(*, domain: SendingDomain) -> list[dict[str, str]]:
     domain.verified_at = (domain.verified_at or timezone.now()) if verified else None
     domain.save(update_fields=["last_checked_at", "last_results", "verified_at"])
     return results
+
+
+def sender_problem(*, project: Project, address: str, kind: str) -> str:
+    """Why mail may not be sent from ``address`` over a connection of ``kind``; "" when it may.
+
+    The address must be on a verified sending domain of the project, and never
+    on a free-mail domain. The outbox delivers nowhere, so it takes any domain.
+    """
+    domain = address.rpartition("@")[2].lower()
+    if domain in FREE_MAIL:
+        return (
+            f"{domain} is a free-mail domain: mail sent from it fails its DMARC checks; "
+            "send from a domain of your own"
+        )
+    if kind == "outbox":
+        return ""
+    if (
+        not SendingDomain.objects.for_project(project)
+        .filter(domain=domain, verified_at__isnull=False)
+        .exists()
+    ):
+        return (
+            f"the sending domain {domain} is not verified: "
+            "add it under Settings → Domains and verify its DNS records"
+        )
+    return ""

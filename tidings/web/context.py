@@ -74,7 +74,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
         [
             ("Project", "project_settings", ()),
             ("Email providers", "providers", ("provider_add", "provider_edit", "provider_delete")),
-            ("Domains", "domains", ()),
+            ("Domains", "domains", ("domain_detail", "domain_delete")),
             ("AI drafting", "drafting_settings", ()),
             ("Topics", "topics", ("topic_add", "topic_edit", "topic_delete")),
             ("API keys", "api_keys", ("api_key_revoke",)),

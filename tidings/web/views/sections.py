@@ -36,12 +36,6 @@ SECTIONS = {
         "results",
         "Deliveries, opens, clicks, bounces and unsubscribes of sent campaigns are reported here.",
     ),
-    "domains": Section(
-        "Domains",
-        "Settings",
-        "sending domains",
-        "Sending domains are the domains this project may send from, each verified through DNS.",
-    ),
 }
 
 
