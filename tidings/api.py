@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 from tidings.audience import api as audience_api
 from tidings.audience import api_imports as imports_api
 from tidings.audience import api_segments as segments_api
+from tidings.campaigns import api as campaigns_api
 from tidings.content import api as content_api
 from tidings.core import selectors, services
 from tidings.core.api import keys as api_keys_router
@@ -247,3 +248,5 @@ api.add_router("/personas", drafts_api.personas)
 api.add_router("/drafts", drafts_api.drafts)
 api.add_router("/connections", sending_api.router)
 api.add_router("/domains", api_domains.router)
+api.add_router("/campaigns", campaigns_api.campaigns)
+api.add_router("/sending", campaigns_api.sending)

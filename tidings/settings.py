@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "tidings.content",
     "tidings.drafts",
     "tidings.sending",
+    "tidings.campaigns",
+    "tidings.tracking",
     "tidings.web",
 ]
 
@@ -157,3 +159,14 @@ SMTP_CA_FILE = ENV.get("TIDINGS_SMTP_CA_FILE", "")
 DNS_RESOLVER = ENV.get("TIDINGS_DNS_RESOLVER", "")
 SPF_INCLUDE = ENV.get("TIDINGS_SPF_INCLUDE", "")
 RETURN_PATH_HOST = ENV.get("TIDINGS_RETURN_PATH_HOST", "")
+# The send pipeline: how long a worker holds the messages it claimed (a worker that dies
+# loses them after this long), how many it claims at a time, and how failures are retried.
+SEND_LEASE_SECONDS = config.env_number(ENV, "TIDINGS_SEND_LEASE_SECONDS", 60, minimum=1)
+SEND_BATCH_SIZE = int(config.env_number(ENV, "TIDINGS_SEND_BATCH_SIZE", 50, minimum=1))
+SEND_MAX_ATTEMPTS = int(config.env_number(ENV, "TIDINGS_SEND_MAX_ATTEMPTS", 6, minimum=1))
+SEND_RETRY_SECONDS = config.env_number(ENV, "TIDINGS_SEND_RETRY_SECONDS", 60, minimum=0)
+SEND_RETRY_MAX_SECONDS = config.env_number(ENV, "TIDINGS_SEND_RETRY_MAX_SECONDS", 3600, minimum=0)
+# Largest message (headers and both bodies, before signing) a send may produce.
+SEND_MAX_MESSAGE_BYTES = int(
+    config.env_number(ENV, "TIDINGS_SEND_MAX_MESSAGE_BYTES", 10_000_000, minimum=1000)
+)

@@ -48,6 +48,19 @@ def env_choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], 
     return raw
 
 
+def env_number(environ: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"expected at least {minimum:g}, got {raw!r}")
+    return value
+
+
 def env_list(environ: Mapping[str, str], name: str) -> list[str] | None:
     raw = environ.get(name)
     if raw is None:

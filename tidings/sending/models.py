@@ -71,3 +71,69 @@ class SendingDomain(ProjectScopedModel):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class MessageState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SkipReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    NON_SUBSCRIBED = "non_subscribed", "Never subscribed"
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINED = "complained", "Complained"
+    TOPIC_OPT_OUT = "topic_opt_out", "Opted out of the topic"
+    SUPPRESSED = "suppressed", "On the suppression list"
+    NOT_A_CONTACT = "not_a_contact", "Not a contact"
+
+
+class Message(ProjectScopedModel):
+    """One email to one recipient: the durable row the pipeline moves along.
+
+    ``queued`` rows are the outbox. A worker holds a message while it sends it
+    (``lease_owner`` until ``lease_until``); a lease that runs out is the mark of
+    a worker that died, and the message is claimed again.
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="messages")
+    contact = models.ForeignKey(
+        "audience.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.CharField(max_length=254)
+    email_key = models.CharField(max_length=254)
+    state = models.CharField(max_length=10, choices=MessageState.choices, default=MessageState.QUEUED)
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=1000, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Planning twice (a double click, two schedulers) inserts nothing twice.
+            models.UniqueConstraint(fields=["campaign", "email_key"], name="message_unique_recipient")
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "state", "id"], name="message_campaign_state"),
+            models.Index(fields=["contact", "state"], name="message_contact_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.state})"
+
+
+class ConnectionThrottle(models.Model):
+    """The next free sending slot of a rate-limited connection, shared by every worker."""
+
+    connection = models.OneToOneField(ProviderConnection, on_delete=models.CASCADE, primary_key=True)
+    next_slot = models.FloatField(default=0.0)  # Unix time

@@ -1,0 +1,167 @@
+"""Assembling one message: the headers and MIME body, written by hand.
+
+Every header value is written by this module, never parsed: a subject, a name
+or a variable that holds a line break, or an RFC 2047 encoded word that
+*decodes* to one, cannot add a header. Text that is not plain printable ASCII,
+or that looks like an encoded word, is sent as RFC 2047 encoded words, so a
+mail program shows it literally. Bodies are quoted-printable UTF-8, lines end
+in CRLF, and the result is what goes on the wire (and what DKIM signs).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from dataclasses import dataclass, field
+from email.utils import formatdate
+
+from tidings.content.rendering import one_line
+
+CRLF = "\r\n"
+# Printable ASCII without the characters that would need quoting in a display name.
+_ATOM_TEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*\Z")
+_PLAIN_TEXT = re.compile(r"[\x20-\x7e]*\Z")
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+# Bytes of UTF-8 per encoded word: 52 characters of base64, 64 in all, so "Subject: " and a
+# word stay under 76 characters a line.
+_ENCODED_CHUNK = 39
+_SINGLE_WORD = 45  # bytes: 60 characters of base64, 72 with the markers
+_LONGEST_WORD = 60  # a longer word cannot be folded: the value is sent as encoded words
+_ADDRESS_SPECIALS = re.compile(r"[\s<>,;:()\[\]\\\"]")
+_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>\Z")
+
+
+class AssemblyError(ValueError):
+    """A part of a message cannot be written as asked (an address with a line break…)."""
+
+
+@dataclass
+class Outgoing:
+    """One recipient's message, before it is written out: what every transport needs."""
+
+    from_email: str
+    to: str
+    subject: str
+    html: str
+    text: str
+    from_name: str = ""
+    reply_to: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    message_id: str = ""
+
+
+def _check_address(address: str, what: str) -> str:
+    if (
+        not address
+        or not _PLAIN_TEXT.match(address)
+        or _ADDRESS_SPECIALS.search(address)
+        or "@" not in address
+    ):
+        raise AssemblyError(f"the {what} address {address!r} cannot be written in a header")
+    return address
+
+
+def encode_words(text: str, *, chunk: int = _ENCODED_CHUNK) -> str:
+    """``text`` as RFC 2047 base64 encoded words, split on character boundaries."""
+    raw = text.encode()
+    words, start = [], 0
+    while start < len(raw):
+        end = min(start + chunk, len(raw))
+        while end < len(raw) and (raw[end] & 0xC0) == 0x80:  # not inside a UTF-8 sequence
+            end -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(raw[start:end]).decode()}?=")
+        start = end
+    return (CRLF + " ").join(words)
+
+
+def header_text(text: str) -> str:
+    """An unstructured header value (Subject): one line, encoded when it is not plain ASCII."""
+    text = one_line(text)
+    if _PLAIN_TEXT.match(text) and "=?" not in text and all(len(w) <= _LONGEST_WORD for w in text.split(" ")):
+        return _fold(text, first=len("Subject: "))
+    return encode_words(text)
+
+
+def _fold(text: str, limit: int = 76, *, first: int = 0) -> str:
+    """Fold a plain value at spaces so no line is longer than ``limit``; the first line also
+    holds the header's name (``first`` characters)."""
+    if first + len(text) <= limit:
+        return text
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        room = limit - (first if not lines else 1)
+        if line and len(line) + 1 + len(word) > room:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return (CRLF + " ").join(lines)
+
+
+def mailbox(address: str, name: str = "", *, what: str = "from") -> str:
+    """``Name <address>``, the name quoted or encoded as needed."""
+    _check_address(address, what)
+    name = one_line(name)
+    if not name:
+        return address
+    if "=?" not in name and _ATOM_TEXT.match(name):
+        return f"{name} <{address}>"
+    if _PLAIN_TEXT.match(name) and "=?" not in name:
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{address}>'
+    # A name that fits one encoded word (75 characters at most) is kept whole: some readers
+    # put a space between the words of a phrase that RFC 2047 says to join.
+    raw = len(name.encode())
+    return f"{encode_words(name, chunk=_SINGLE_WORD if raw <= _SINGLE_WORD else _ENCODED_CHUNK)} <{address}>"
+
+
+def message_id(domain: str) -> str:
+    return f"<{secrets.token_hex(12)}@{domain}>"
+
+
+def _qp(text: str) -> str:
+    body = _LINE_BREAKS.sub(CRLF, text)
+    encoded = binascii.b2a_qp(body.encode(), quotetabs=False, istext=True, header=False).decode()
+    return _LINE_BREAKS.sub(CRLF, encoded)
+
+
+def to_bytes(message: Outgoing) -> bytes:
+    """The message as sent: headers, then a multipart/alternative of text and HTML."""
+    if not _MESSAGE_ID.match(message.message_id):
+        raise AssemblyError(f"the Message-ID {message.message_id!r} cannot be written in a header")
+    boundary = f"=_tdg_{secrets.token_hex(12)}"
+    lines = [
+        f"From: {mailbox(message.from_email, message.from_name)}",
+        f"To: {mailbox(message.to, what='recipient')}",
+        f"Subject: {header_text(message.subject)}",
+        f"Date: {formatdate(usegmt=True)}",
+        f"Message-ID: {message.message_id}",
+    ]
+    if message.reply_to:
+        lines.append(f"Reply-To: {mailbox(message.reply_to, what='reply-to')}")
+    for name, value in message.headers.items():
+        if not _PLAIN_TEXT.match(value) or not re.fullmatch(r"[A-Za-z0-9-]+", name):
+            raise AssemblyError(f"the header {name!r} cannot be written as given")
+        lines.append(f"{name}: {value}")
+    lines += [
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        _qp(message.text),
+        f"--{boundary}",
+        'Content-Type: text/html; charset="utf-8"',
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        _qp(message.html),
+        f"--{boundary}--",
+        "",
+    ]
+    return CRLF.join(lines).encode()

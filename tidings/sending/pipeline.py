@@ -1,0 +1,500 @@
+"""The send pipeline: workers claim queued messages, send each, and record what happened.
+
+Correctness rests on the message rows alone (DESIGN §4):
+
+- a worker *claims* up to a batch of due, unleased ``queued`` messages by
+  writing its lease on them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+  workers never wait on each other; on SQLite writes are serial anyway);
+- just before sending it re-reads each recipient's status and topic choice,
+  so an unsubscribe made a moment ago is honoured (the message is skipped);
+- each message is rendered → assembled → signed → pushed (``MessageBuilder``
+  and a ``Transport``), then marked ``sent`` with the provider's id; a worker
+  that dies leaves at most the message it was pushing unmarked, and its lease
+  runs out so another worker takes the rest;
+- a transient failure puts the message back with capped exponential backoff,
+  a permanent one fails it (and a refused address is marked bounced);
+- every half second the worker looks at the campaign: paused or cancelled, it
+  lets go of what it holds and stops.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from tidings.audience.activity import Activity, activity_record
+from tidings.audience.models import ActivityKind, Contact, ContactStatus
+from tidings.campaigns.models import Campaign, CampaignStatus
+from tidings.content.compiled import compile_design
+from tidings.content.rendering import DesignSource, Rendered
+from tidings.content.templating import ProjectInfo, render_context
+from tidings.sending import assemble
+from tidings.sending.dkim import DkimKey, keys_for_domain, sign
+from tidings.sending.models import (
+    ConnectionThrottle,
+    Message,
+    MessageState,
+    ProviderConnection,
+    SendingDomain,
+)
+from tidings.sending.planner import skip_reason, with_opt_out
+from tidings.sending.transports import (
+    ConnectionUnusable,
+    PermanentFailure,
+    TransientFailure,
+    Transport,
+    open_transport,
+)
+from tidings.tracking.tokens import preferences_url, recipient_token, unsubscribe_url
+
+log = logging.getLogger("tidings.sending")
+
+CONTROL_INTERVAL = 0.5  # seconds between looks at the campaign's status
+_FOOTER_MARK = "tidings-footer"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# -- the per-message steps ---------------------------------------------------------------
+
+
+class MessageBuilder:
+    """Everything a campaign's messages share, prepared once: render → assemble → sign."""
+
+    def __init__(self, campaign: Campaign, *, signs: bool) -> None:
+        self.campaign = campaign
+        content = campaign.content or {}
+        self.source = DesignSource(
+            content.get("format", "html"),
+            content.get("subject", ""),
+            content.get("preheader", ""),
+            content.get("body", ""),
+        )
+        project = campaign.project
+        self.project_info = ProjectInfo.of(project)
+        self.project = self.project_info.as_dict()
+        self.compiled = compile_design(self.source, base={"project": self.project})
+        self.marketing = not campaign.transactional
+        # Marketing mail carries an unsubscribe link and the postal address: what the
+        # design does not show itself is added in a footer.
+        self.footer_link = self.marketing and not (
+            {"unsubscribeUrl", "preferencesUrl"} & self.compiled.variables
+        )
+        self.footer_address = self.marketing and "project.postalAddress" not in self.compiled.variables
+        self.needs_footer = self.footer_link or self.footer_address
+        self.from_domain = campaign.from_email.rpartition("@")[2].lower()
+        self.keys: list[DkimKey] = []
+        if signs:
+            domain = (
+                SendingDomain.objects.for_project(project)
+                .filter(domain=self.from_domain, verified_at__isnull=False)
+                .first()
+            )
+            if domain is not None:
+                self.keys = keys_for_domain(domain)
+
+    def links(self, contact: Contact | None) -> dict[str, str]:
+        if contact is None or not self.marketing:
+            return {}
+        token = recipient_token(
+            project_id=self.campaign.project_id, contact_id=contact.pk, campaign_id=self.campaign.pk
+        )
+        return {"unsubscribeUrl": unsubscribe_url(token), "preferencesUrl": preferences_url(token)}
+
+    def render(self, contact: Contact | None, links: dict[str, str]) -> Rendered:
+        ctx = render_context(
+            project=self.project_info, contact=contact, links=links, extra=self.campaign.variables or None
+        )
+        ctx["project"] = self.project  # the very object compiled in, so the fast path applies
+        rendered = self.compiled.render(ctx)
+        if self.needs_footer and links:
+            rendered = self._with_footer(rendered, links["preferencesUrl"])
+        return rendered
+
+    def _with_footer(self, rendered: Rendered, url: str) -> Rendered:
+        """The unsubscribe link and postal address a marketing message must carry."""
+        name = htmllib.escape(self.project_info.name)
+        address = self.project_info.postal_address.strip() if self.footer_address else ""
+        html_parts, text_parts = [], []
+        if self.footer_link:
+            html_parts.append(
+                f"You receive this email from {name}. "
+                f'<a href="{htmllib.escape(url)}" style="color:#6b7280">'
+                "Unsubscribe or manage your preferences</a>"
+            )
+            text_parts.append(f"Unsubscribe or manage your preferences: {url}")
+        if address:
+            html_parts.append(htmllib.escape(address).replace("\n", "<br>"))
+            text_parts.append(address)
+        if not html_parts:
+            return rendered
+        block = (
+            f'<div class="{_FOOTER_MARK}" style="font-family:Arial,sans-serif;font-size:12px;'
+            f'color:#6b7280;text-align:center;padding:24px 16px">{"<br>".join(html_parts)}</div>'
+        )
+        html = rendered.html
+        end = html.lower().rfind("</body>")
+        html = html[:end] + block + html[end:] if end >= 0 else html + block
+        text = f"{rendered.text.rstrip()}\n\n--\n" + "\n".join(text_parts) + "\n"
+        return Rendered(rendered.subject, rendered.preheader, html, text)
+
+    def assemble(self, message: Message, rendered: Rendered, links: dict[str, str]) -> assemble.Outgoing:
+        headers: dict[str, str] = {}
+        if links:
+            headers["List-Unsubscribe"] = f"<{links['unsubscribeUrl']}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        campaign = self.campaign
+        outgoing = assemble.Outgoing(
+            from_email=campaign.from_email,
+            from_name=campaign.from_name,
+            reply_to=campaign.reply_to,
+            to=message.email,
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            headers=headers,
+            message_id=assemble.message_id(self.from_domain),
+        )
+        size = len(outgoing.html) + len(outgoing.text)
+        if size > settings.SEND_MAX_MESSAGE_BYTES:
+            raise PermanentFailure(
+                f"the message is {size:,} bytes, over the limit of {settings.SEND_MAX_MESSAGE_BYTES:,}"
+            )
+        return outgoing
+
+    def sign(self, outgoing: assemble.Outgoing) -> bytes:
+        data = assemble.to_bytes(outgoing)
+        return sign(data, self.keys) if self.keys else data
+
+
+# -- claiming and recording ------------------------------------------------------------------
+
+
+def _due(campaign_id: int, now: Any) -> Any:
+    return (
+        Message.objects.filter(campaign_id=campaign_id, state=MessageState.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    )
+
+
+def claim(campaign_id: int, *, owner: str, limit: int, lease_seconds: float) -> list[int]:
+    """Lease up to ``limit`` due messages to ``owner``; returns their ids in order."""
+    now = timezone.now()
+    until = now + timedelta(seconds=lease_seconds)
+    with transaction.atomic():
+        candidates = _due(campaign_id, now).order_by("id")
+        if db_connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        # The same conditions again: a worker that read the same rows first has leased them.
+        _due(campaign_id, now).filter(id__in=ids).update(lease_owner=owner, lease_until=until)
+        return list(
+            Message.objects.filter(id__in=ids, lease_owner=owner, lease_until=until)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+
+
+def release(owner: str) -> int:
+    """Give back the queued messages ``owner`` holds (on pause, cancel or a stop)."""
+    return Message.objects.filter(lease_owner=owner, state=MessageState.QUEUED).update(
+        lease_owner="", lease_until=None
+    )
+
+
+def _record(message_id: int, owner: str, **values: Any) -> bool:
+    """Write a message's outcome if ``owner`` still holds it; False if the lease was lost."""
+    values.setdefault("lease_owner", "")
+    values.setdefault("lease_until", None)
+    values["updated_at"] = timezone.now()
+    return bool(Message.objects.filter(pk=message_id, lease_owner=owner).update(**values))
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Capped exponential backoff: base, 2×base, 4×base… never over the cap."""
+    return float(
+        min(settings.SEND_RETRY_MAX_SECONDS, settings.SEND_RETRY_SECONDS * 2 ** max(0, attempts - 1))
+    )
+
+
+class Throttle:
+    """A connection's messages-per-second limit, shared by every worker through one row."""
+
+    def __init__(self, connection: ProviderConnection) -> None:
+        self.connection_id = connection.pk
+        self.rate = float(connection.rate_limit or 0)
+        self.block = (
+            max(1, int(self.rate / 10)) if self.rate else 0
+        )  # slots reserved a tenth of a second at a time
+        self.slots: list[float] = []
+
+    def wait(self) -> None:
+        if not self.rate:
+            return
+        if not self.slots:
+            self.slots = self._reserve(self.block)
+        slot = self.slots.pop(0)
+        delay = slot - time.time()
+        if delay > 0:
+            time.sleep(delay)
+
+    def _reserve(self, n: int) -> list[float]:
+        span = n / self.rate
+        with transaction.atomic():
+            ConnectionThrottle.objects.get_or_create(connection_id=self.connection_id)
+            now = time.time()
+            ConnectionThrottle.objects.filter(connection_id=self.connection_id).update(
+                next_slot=Greatest(F("next_slot"), Value(now)) + span
+            )
+            end = ConnectionThrottle.objects.values_list("next_slot", flat=True).get(
+                connection_id=self.connection_id
+            )
+        start = end - span
+        return [start + i / self.rate for i in range(n)]
+
+
+# -- the worker loop -----------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retried: int = 0
+    stopped: str = ""  # why the loop ended: done | paused | cancelled | failed | waiting | lost
+    next_attempt_in: float | None = None
+
+
+def _recipients(ids: list[int], campaign: Campaign) -> list[tuple[Message, Contact | None, bool]]:
+    """The claimed messages with each contact as it is now, and its topic choice."""
+    messages = list(Message.objects.filter(id__in=ids).order_by("id"))
+    contact_ids = [m.contact_id for m in messages if m.contact_id]
+    contacts = {c.pk: c for c in with_opt_out(Contact.objects.filter(pk__in=contact_ids), campaign.topic)}
+    return [
+        (
+            m,
+            contacts.get(m.contact_id) if m.contact_id else None,
+            bool(getattr(contacts.get(m.contact_id), "topic_opted_out", False)),
+        )
+        for m in messages
+    ]
+
+
+def _campaign_state(campaign_id: int) -> str:
+    return Campaign.objects.values_list("status", flat=True).get(pk=campaign_id)
+
+
+def run_campaign(
+    campaign: Campaign, *, owner: str | None = None, max_seconds: float | None = None
+) -> RunResult:
+    """Send the campaign's due messages until none is left, it is paused or cancelled, or time is up."""
+    owner = owner or worker_name()
+    result = RunResult()
+    connection = campaign.connection
+    if connection is None:
+        _fail_campaign(campaign, "the campaign has no provider connection")
+        result.stopped = "failed"
+        return result
+    try:
+        transport = open_transport(connection)
+        builder = MessageBuilder(campaign, signs=transport.signs)
+    except Exception as exc:
+        # Nothing can be sent as the campaign stands (unreadable secrets, a design that no
+        # longer renders): say why and keep every message queued for a resume.
+        _fail_campaign(campaign, f"the campaign could not be prepared: {exc}")
+        result.stopped = "failed"
+        return result
+    throttle = Throttle(connection)
+    lease = settings.SEND_LEASE_SECONDS
+    batch = settings.SEND_BATCH_SIZE
+    if throttle.rate:
+        # Never hold more than half a lease's worth of messages at this rate.
+        batch = max(1, min(batch, int(throttle.rate * lease / 2)))
+    started = time.monotonic()
+    try:
+        while True:
+            status = _campaign_state(campaign.pk)
+            if status != CampaignStatus.SENDING:
+                result.stopped = status
+                return result
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
+                result.stopped = "time"
+                return result
+            ids = claim(campaign.pk, owner=owner, limit=batch, lease_seconds=lease)
+            if not ids:
+                result.stopped, result.next_attempt_in = _after_last(campaign)
+                return result
+            stop = _send_batch(campaign, ids, owner, builder, transport, throttle, result)
+            if stop:
+                result.stopped = stop
+                return result
+    finally:
+        release(owner)
+        transport.close()
+
+
+def _send_batch(
+    campaign: Campaign,
+    ids: list[int],
+    owner: str,
+    builder: MessageBuilder,
+    transport: Transport,
+    throttle: Throttle,
+    result: RunResult,
+) -> str:
+    """Send one claimed batch; returns why it stopped early, or ''."""
+    sent_activity: list[Activity] = []
+    last_look = time.monotonic()
+    try:
+        for message, contact, opted_out in _recipients(ids, campaign):
+            if time.monotonic() - last_look > CONTROL_INTERVAL:
+                last_look = time.monotonic()
+                status = _campaign_state(campaign.pk)
+                if status != CampaignStatus.SENDING:
+                    return status
+                Message.objects.filter(lease_owner=owner, state=MessageState.QUEUED).update(
+                    lease_until=timezone.now() + timedelta(seconds=settings.SEND_LEASE_SECONDS)
+                )
+            reason = _recheck(message, contact, opted_out, campaign)
+            if reason:
+                _record(message.pk, owner, state=MessageState.SKIPPED, skip_reason=reason)
+                result.skipped += 1
+                continue
+            outcome = _send_one(message, contact, owner, builder, transport, throttle, result)
+            if outcome == "sent" and contact is not None:
+                sent_activity.append(
+                    Activity(contact.pk, ActivityKind.SENT, timezone.now(), campaign_id=campaign.pk)
+                )
+            elif outcome and outcome != "sent":
+                return outcome
+    finally:
+        if sent_activity:
+            activity_record(project=campaign.project_id, activities=sent_activity)
+    return ""
+
+
+def _recheck(message: Message, contact: Contact | None, opted_out: bool, campaign: Campaign) -> str:
+    if message.contact_id is None:
+        return ""  # a transactional send to an address that is no contact
+    if contact is None:
+        return "not_a_contact"  # deleted (or erased) since the send was planned
+    return skip_reason(status=contact.status, transactional=campaign.transactional, opted_out=opted_out)
+
+
+def _send_one(
+    message: Message,
+    contact: Contact | None,
+    owner: str,
+    builder: MessageBuilder,
+    transport: Transport,
+    throttle: Throttle,
+    result: RunResult,
+) -> str:
+    try:
+        links = builder.links(contact)
+        rendered = builder.render(contact, links)
+        outgoing = builder.assemble(message, rendered, links)
+        data = builder.sign(outgoing) if transport.signs else None
+        throttle.wait()
+        provider_id = transport.push(outgoing, data)
+    except TransientFailure as exc:
+        attempts = message.attempts + 1
+        if attempts >= settings.SEND_MAX_ATTEMPTS:
+            _record(message.pk, owner, state=MessageState.FAILED, attempts=attempts, error=exc.message)
+            result.failed += 1
+        else:
+            delay = max(backoff_seconds(attempts), exc.retry_after or 0)
+            _record(
+                message.pk,
+                owner,
+                attempts=attempts,
+                error=exc.message,
+                next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            )
+            result.retried += 1
+        return ""
+    except PermanentFailure as exc:
+        _record(
+            message.pk, owner, state=MessageState.FAILED, attempts=message.attempts + 1, error=exc.message
+        )
+        result.failed += 1
+        if exc.bounce and contact is not None:
+            Contact.objects.filter(pk=contact.pk).exclude(status=ContactStatus.COMPLAINED).update(
+                status=ContactStatus.BOUNCED, updated_at=timezone.now()
+            )
+        return ""
+    except ConnectionUnusable as exc:
+        _fail_campaign(builder.campaign, exc.message)
+        return "failed"
+    except assemble.AssemblyError as exc:
+        _record(message.pk, owner, state=MessageState.FAILED, error=str(exc))
+        result.failed += 1
+        return ""
+    if not _record(
+        message.pk,
+        owner,
+        state=MessageState.SENT,
+        provider_message_id=provider_id[:255],
+        attempts=message.attempts + 1,
+        error="",
+        sent_at=timezone.now(),
+    ):
+        log.warning("message %s was sent after its lease ran out", message.pk)
+    result.sent += 1
+    return "sent"
+
+
+def _fail_campaign(campaign: Campaign, reason: str) -> None:
+    Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+        status=CampaignStatus.FAILED, error=reason[:1000], updated_at=timezone.now()
+    )
+    log.warning("campaign %s failed: %s", campaign.pk, reason)
+
+
+def _after_last(campaign: Campaign) -> tuple[str, float | None]:
+    """Nothing more to claim now: finished, waiting for retries, or held by another worker."""
+    queued = Message.objects.filter(campaign=campaign, state=MessageState.QUEUED)
+    if not queued.exists():
+        finish_if_done(campaign)
+        return "done", None
+    now = timezone.now()
+    waiting = queued.filter(next_attempt_at__gt=now).order_by("next_attempt_at").first()
+    if waiting is not None and waiting.next_attempt_at is not None:
+        return "waiting", (waiting.next_attempt_at - now).total_seconds()
+    return "held", None
+
+
+def finish_if_done(campaign: Campaign) -> bool:
+    """Mark a sending campaign sent (or failed, if nothing went out) once no message is queued."""
+    if Message.objects.filter(campaign=campaign, state=MessageState.QUEUED).exists():
+        return False
+    states = set(Message.objects.filter(campaign=campaign).values_list("state", flat=True).distinct())
+    failed = MessageState.FAILED in states and MessageState.SENT not in states
+    return bool(
+        Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.FAILED if failed else CampaignStatus.SENT,
+            error="every message failed" if failed else "",
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    )

@@ -1,0 +1,310 @@
+"""The last step of a message: pushing it to where the connection says mail leaves.
+
+A transport is opened once per worker batch and kept open (one SMTP session,
+one HTTP session to an ESP) for every message it sends. Its failures are
+sorted into three kinds the pipeline acts on:
+
+- ``TransientFailure``: try the message again later (SMTP 4xx, HTTP 429 or 5xx,
+  a timeout, a dropped connection);
+- ``PermanentFailure``: the message fails; with ``bounce`` the recipient's
+  address is refused for good (SMTP 5xx on the recipient or the data);
+- ``ConnectionUnusable``: nothing can go out this way (credentials refused, the
+  sender refused); the campaign stops with the reason, its messages stay queued.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import re
+import smtplib
+import ssl
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.conf import settings
+
+from tidings.sending.assemble import Outgoing, mailbox, to_bytes
+from tidings.sending.checks import tls_context
+from tidings.sending.models import ConnectionKind, ProviderConnection
+from tidings.sending.services import connection_secrets
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message[:1000]
+
+
+class TransientFailure(DeliveryError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(DeliveryError):
+    def __init__(self, message: str, *, bounce: bool = False) -> None:
+        super().__init__(message)
+        self.bounce = bounce
+
+
+class ConnectionUnusable(DeliveryError):
+    pass
+
+
+class Transport(Protocol):
+    signs: bool  # whether it sends the signed bytes (SMTP, outbox) or hands parts to an ESP
+
+    def push(self, outgoing: Outgoing, data: bytes | None) -> str:
+        """Send one message; returns the provider's id for it."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class OutboxTransport:
+    """Writes each message as an ``.eml`` file: it delivers nowhere."""
+
+    signs = True
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def push(self, outgoing: Outgoing, data: bytes | None) -> str:
+        name = outgoing.message_id.strip("<>").replace("@", "_at_").replace("/", "_")
+        path = self.folder / f"{name}.eml"
+        temporary = path.with_suffix(".tmp")
+        try:
+            temporary.write_bytes(data if data is not None else to_bytes(outgoing))
+            temporary.replace(path)  # whole files only: a reader never sees half a message
+        except OSError as exc:
+            raise TransientFailure(f"the outbox folder cannot be written: {exc.strerror}") from exc
+        return outgoing.message_id
+
+    def close(self) -> None:
+        pass
+
+
+def _reply(error: bytes | str) -> str:
+    return error.decode(errors="replace") if isinstance(error, bytes) else str(error)
+
+
+_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def _smtp_failure(code: int, reply: str, *, stage: str) -> DeliveryError:
+    text = f"{stage}: {code} {reply}".strip()
+    if 400 <= code < 500:
+        return TransientFailure(text)
+    return PermanentFailure(text, bounce=True)
+
+
+class SmtpTransport:
+    """One persistent SMTP session (STARTTLS or TLS, login), reopened when the server drops it."""
+
+    signs = True
+
+    def __init__(self, options: dict[str, Any], secrets: dict[str, Any]) -> None:
+        self.options, self.secrets = options, secrets
+        self.where = f"{options['host']}:{options.get('port', 587)}"
+        self.client: smtplib.SMTP | None = None
+
+    def _open(self) -> smtplib.SMTP:
+        options = self.options
+        host, port = options["host"], options.get("port", 587)
+        security, timeout = options.get("security", "starttls"), options.get("timeout", 30)
+        try:
+            if security == "tls":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context())
+            else:
+                client = smtplib.SMTP(host, port, timeout=timeout)
+            client.ehlo()
+            if security == "starttls":
+                if not client.has_extn("starttls"):
+                    client.close()
+                    raise ConnectionUnusable(f"{self.where} does not offer STARTTLS")
+                client.starttls(context=tls_context())
+                client.ehlo()
+            if options.get("username"):
+                client.login(options["username"], self.secrets.get("password", ""))
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ConnectionUnusable(
+                f"{self.where} refused the login: {exc.smtp_code} {_reply(exc.smtp_error)}"
+            ) from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise ConnectionUnusable(f"the TLS certificate of {self.where} does not verify") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientFailure(f"{self.where} could not be reached: {exc}") from exc
+        return client
+
+    def push(self, outgoing: Outgoing, data: bytes | None) -> str:
+        if self.client is None:
+            self.client = self._open()
+        body = data if data is not None else to_bytes(outgoing)
+        try:
+            self.client.sendmail(outgoing.from_email, [outgoing.to], body)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()))
+            raise _smtp_failure(code, _reply(reply), stage="recipient refused") from exc
+        except smtplib.SMTPSenderRefused as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise TransientFailure(f"sender refused: {exc.smtp_code} {_reply(exc.smtp_error)}") from exc
+            reply = f"{exc.smtp_code} {_reply(exc.smtp_error)}"
+            raise ConnectionUnusable(
+                f"{self.where} refused the sender {outgoing.from_email}: {reply}"
+            ) from exc
+        except smtplib.SMTPDataError as exc:
+            raise _smtp_failure(exc.smtp_code, _reply(exc.smtp_error), stage="message refused") from exc
+        except smtplib.SMTPResponseException as exc:
+            self._drop()
+            raise _smtp_failure(exc.smtp_code, _reply(exc.smtp_error), stage="server error") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            # A dropped session or a timeout: whether the server kept the message is unknown.
+            self._drop()
+            raise TransientFailure(f"{self.where}: {type(exc).__name__}: {exc}") from exc
+        return outgoing.message_id
+
+    def _drop(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.close()
+            finally:
+                self.client = None
+
+    def close(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.client.quit()
+            self._drop()
+
+
+# Each ESP through django-anymail's own backend, its credentials passed as backend kwargs.
+ANYMAIL_BACKENDS = {
+    ConnectionKind.SES: "anymail.backends.amazon_ses.EmailBackend",
+    ConnectionKind.SENDGRID: "anymail.backends.sendgrid.EmailBackend",
+    ConnectionKind.MAILGUN: "anymail.backends.mailgun.EmailBackend",
+    ConnectionKind.RESEND: "anymail.backends.resend.EmailBackend",
+    ConnectionKind.POSTMARK: "anymail.backends.postmark.EmailBackend",
+}
+
+
+def anymail_kwargs(kind: str, options: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
+    """What anymail's backend for ``kind`` takes, from a connection's settings and secrets."""
+    if kind == ConnectionKind.SES:
+        client: dict[str, Any] = {
+            # The pipeline retries with its own backoff; boto's retries would only hide a 429.
+            "config": {"retries": {"mode": "standard", "total_max_attempts": 1}},
+        }
+        if options.get("endpointUrl"):
+            client["endpoint_url"] = options["endpointUrl"]
+        session = {
+            "aws_access_key_id": secrets.get("accessKeyId", ""),
+            "aws_secret_access_key": secrets.get("secretAccessKey", ""),
+            "region_name": options["region"],
+        }
+        return {"session_params": session, "client_params": client}
+    kwargs: dict[str, Any] = {}
+    if kind == ConnectionKind.POSTMARK:
+        kwargs["server_token"] = secrets.get("serverToken", "")
+    else:
+        kwargs["api_key"] = secrets.get("apiKey", "")
+    if kind == ConnectionKind.MAILGUN and options.get("senderDomain"):
+        kwargs["sender_domain"] = options["senderDomain"]
+    if options.get("apiUrl"):
+        kwargs["api_url"] = options["apiUrl"]
+    return kwargs
+
+
+def _status(exc: Any) -> int | None:
+    """The HTTP status of a failed API call: from requests' response, or boto's response dict (SES)."""
+    status = getattr(exc, "status_code", None)
+    response = getattr(exc, "response", None)
+    if status is None and isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status
+
+
+def _retry_after(exc: Any) -> float | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        value = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
+    else:
+        value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        from django.utils import timezone
+
+        return max(0.0, (parsed - timezone.now()).total_seconds()) if parsed else None
+
+
+class AnymailTransport:
+    """An ESP's HTTP API through django-anymail."""
+
+    signs = False  # the ESP signs with the keys set up on its side
+
+    def __init__(self, kind: str, options: dict[str, Any], secrets: dict[str, Any]) -> None:
+        from django.core.mail import get_connection
+
+        self.kind = kind
+        self.connection = get_connection(
+            ANYMAIL_BACKENDS[kind], fail_silently=False, **anymail_kwargs(kind, options, secrets)
+        )
+
+    def push(self, outgoing: Outgoing, data: bytes | None) -> str:
+        from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+        from django.core.mail import EmailMultiAlternatives
+
+        message = EmailMultiAlternatives(
+            subject=outgoing.subject,
+            body=outgoing.text,
+            from_email=mailbox(outgoing.from_email, outgoing.from_name),
+            to=[outgoing.to],
+            reply_to=[outgoing.reply_to] if outgoing.reply_to else None,
+            headers={**outgoing.headers, "Message-ID": outgoing.message_id},
+            connection=self.connection,
+        )
+        message.attach_alternative(outgoing.html, "text/html")
+        try:
+            message.send()
+        except AnymailRecipientsRefused as exc:
+            raise PermanentFailure(f"{self.kind} refused the recipient: {exc}", bounce=True) from exc
+        except AnymailAPIError as exc:
+            status = _status(exc)
+            text = f"{self.kind} answered {status or 'nothing usable'}: {str(exc).splitlines()[0]}"
+            if status is None:
+                raise TransientFailure(text) from exc
+            if status in (401, 403):
+                raise ConnectionUnusable(f"{self.kind} refused the credentials ({status})") from exc
+            if status == 429 or status >= 500:
+                raise TransientFailure(text, retry_after=_retry_after(exc)) from exc
+            if 200 <= status < 300:
+                # Accepted, but the answer cannot be read: sending again could deliver it twice.
+                raise PermanentFailure(f"{text} (the message may have been accepted)") from exc
+            raise PermanentFailure(text) from exc
+        except AnymailError as exc:
+            raise PermanentFailure(f"{self.kind}: {str(exc).splitlines()[0]}") from exc
+        status = message.anymail_status
+        return status.message_id or outgoing.message_id
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a session that is already gone
+            self.connection.close()
+
+
+def outbox_folder(connection: ProviderConnection) -> Path:
+    return Path(settings.DATA_DIR) / "outbox" / f"project-{connection.project_id}"
+
+
+def open_transport(connection: ProviderConnection) -> Transport:
+    kind = connection.kind
+    if kind == ConnectionKind.OUTBOX:
+        return OutboxTransport(outbox_folder(connection))
+    secrets = connection_secrets(connection)
+    if kind == ConnectionKind.SMTP:
+        return SmtpTransport(connection.options, secrets)
+    return AnymailTransport(kind, connection.options, secrets)

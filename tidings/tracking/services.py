@@ -1,0 +1,74 @@
+"""What a recipient does from a message: unsubscribe, and choose topics.
+
+Both act at once: the send pipeline re-reads a contact's status and topic
+choices just before each message, so nothing more is sent to someone who has
+just said no, also not the queued rest of a running campaign.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tidings.audience.models import Contact, ContactStatus, Topic, TopicVisibility
+from tidings.audience.selectors import contact_topics
+from tidings.audience.services import topic_set_subscription
+from tidings.core.errors import NotFound
+from tidings.core.models import Project
+from tidings.tracking.tokens import BadToken, Recipient, read_token
+
+
+def recipient_from_token(token: str) -> tuple[Project, Contact, Recipient]:
+    """The project and contact a token names; NotFound for a forged, changed or stale token."""
+    try:
+        recipient = read_token(token)
+    except BadToken as exc:
+        raise NotFound("this link is not valid") from exc
+    contact = (
+        Contact.objects.select_related("project")
+        .filter(project_id=recipient.project_id, pk=recipient.contact_id)
+        .first()
+    )
+    if contact is None:
+        raise NotFound("this link is not valid")
+    return contact.project, contact, recipient
+
+
+def unsubscribe(*, contact: Contact) -> bool:
+    """Unsubscribe from all marketing mail; True if it changed anything (again is fine)."""
+    if contact.status != ContactStatus.SUBSCRIBED:
+        return False
+    changed = Contact.objects.filter(pk=contact.pk, status=ContactStatus.SUBSCRIBED).update(
+        status=ContactStatus.UNSUBSCRIBED, updated_at=timezone.now()
+    )
+    contact.status = ContactStatus.UNSUBSCRIBED
+    return bool(changed)
+
+
+def resubscribe(*, contact: Contact) -> bool:
+    """Undo one's own unsubscribe from the preference center. Bounced and complained stay."""
+    changed = Contact.objects.filter(pk=contact.pk, status=ContactStatus.UNSUBSCRIBED).update(
+        status=ContactStatus.SUBSCRIBED,
+        updated_at=timezone.now(),
+        consent_method="preference center",
+        consent_at=timezone.now(),
+    )
+    if changed:
+        contact.status = ContactStatus.SUBSCRIBED
+    return bool(changed)
+
+
+def public_topics(*, contact: Contact) -> list[dict[str, Any]]:
+    return [t for t in contact_topics(contact=contact) if t["topic"].visibility == TopicVisibility.PUBLIC]
+
+
+@transaction.atomic
+def topics_choose(*, contact: Contact, chosen: set[int]) -> None:
+    """Set every public topic: subscribed if its id is in ``chosen``, else not."""
+    for state in public_topics(contact=contact):
+        topic: Topic = state["topic"]
+        wanted = topic.pk in chosen
+        if wanted != state["subscribed"] or not state["explicit"]:
+            topic_set_subscription(topic=topic, contact=contact, subscribed=wanted)

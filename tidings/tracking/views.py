@@ -1,0 +1,90 @@
+"""Pages a recipient reaches from a message, without an account: unsubscribe and preferences.
+
+``/u/<token>`` is the List-Unsubscribe address (RFC 8058): a POST with
+``List-Unsubscribe=One-Click`` (form or multipart) unsubscribes at once and
+answers 200, again 200 on repeat; a GET only shows a page asking to confirm.
+``/p/<token>`` is the preference center. No cookie and no login: the signed
+token is the only key, and a bad one is a 404.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from tidings.core.errors import NotFound
+from tidings.tracking import services
+from tidings.tracking.tokens import preferences_url
+
+ONE_CLICK = "One-Click"
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "tracking/invalid.html", status=404)
+
+
+def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        project, contact, _recipient = services.recipient_from_token(token)
+    except NotFound:
+        return _not_found(request)
+    context = {"project": project, "contact": contact, "preferences": preferences_url(token)}
+    if request.method != "POST":
+        return _page(request, "tracking/unsubscribe_confirm.html", context)
+    if request.POST.get("List-Unsubscribe") != ONE_CLICK:
+        return _page(
+            request,
+            "tracking/unsubscribe_confirm.html",
+            {**context, "error": "To unsubscribe, send List-Unsubscribe=One-Click."},
+            status=400,
+        )
+    services.unsubscribe(contact=contact)
+    return _page(request, "tracking/unsubscribed.html", context)
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def preferences(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        project, contact, _recipient = services.recipient_from_token(token)
+    except NotFound:
+        return _not_found(request)
+    saved = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "topics")
+        if action == "unsubscribe":
+            services.unsubscribe(contact=contact)
+            saved = "You are unsubscribed from all our email."
+        elif action == "resubscribe":
+            services.resubscribe(contact=contact)
+            saved = "You are subscribed again."
+        else:
+            chosen = set()
+            for value in request.POST.getlist("topic"):
+                if value.isdigit():
+                    chosen.add(int(value))
+            services.topics_choose(contact=contact, chosen=chosen)
+            saved = "Your choices are saved."
+    context = {
+        "project": project,
+        "contact": contact,
+        "topics": services.public_topics(contact=contact),
+        "saved": saved,
+        "subscribed": contact.status == "subscribed",
+        "can_resubscribe": contact.status == "unsubscribed",
+    }
+    return _page(request, "tracking/preferences.html", context)
