@@ -32,8 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Greatest
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from tidings.audience.activity import Activity, activity_record
@@ -262,8 +261,14 @@ class Throttle:
         with transaction.atomic():
             ConnectionThrottle.objects.get_or_create(connection_id=self.connection_id)
             now = time.time()
+            # Slots follow on from the last block, so a worker a little behind its slots catches
+            # up and the average holds to the limit; after an idle spell (more than a block
+            # behind) they start from now, so an idle connection never turns into a burst.
             ConnectionThrottle.objects.filter(connection_id=self.connection_id).update(
-                next_slot=Greatest(F("next_slot"), Value(now)) + span
+                next_slot=Case(
+                    When(next_slot__lt=now - span, then=Value(now)), default=F("next_slot")
+                )
+                + span
             )
             end = ConnectionThrottle.objects.values_list("next_slot", flat=True).get(
                 connection_id=self.connection_id
