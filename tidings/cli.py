@@ -1,8 +1,9 @@
 """The ``tidings`` command.
 
-Every error is one line on stderr and a non-zero exit: 1 for a refused action
-(bad input, not found, conflict), 2 for bad configuration or usage, 3 when a
-service Tidings needs does not answer.
+Every error is one line on stderr (a refusal with several reasons: one line
+each) and a non-zero exit: 1 for a refused action (bad input, not found,
+conflict), 2 for bad configuration or usage, 3 when a service Tidings needs
+does not answer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 EXIT_REFUSED = 1
@@ -31,7 +32,8 @@ class CommandError(Exception):
 
 
 def fail(message: str, code: int) -> NoReturn:
-    print(f"tidings: {message}", file=sys.stderr)
+    for line in message.splitlines() or [""]:
+        print(f"tidings: {line}", file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -456,6 +458,444 @@ def cmd_contacts_export(args: argparse.Namespace) -> None:
     print(f"exported {contacts.count():,} contacts to {args.output}", file=sys.stderr)
 
 
+# -- campaigns and one-off sends --------------------------------------------------
+
+WATCH_EVERY = 1.0  # seconds between two refreshes of `campaigns status --watch`
+CAMPAIGN_STATES = ["draft", "scheduled", "sending", "paused", "sent", "cancelled", "failed"]
+_CAMPAIGN_FLAGS = {
+    "name": "--name",
+    "designId": "--design-id",
+    "subject": "--subject",
+    "preheader": "--preheader",
+    "from": "--from",
+    "fromName": "--from-name",
+    "replyTo": "--reply-to",
+    "connectionId": "--connection-id",
+    "topicId": "--topic-id",
+    "scheduledAt": "--at",
+    "timezone": "--timezone",
+}
+
+
+def _refused(exc: Any, flags: Mapping[str, str], prefix: str = "") -> CommandError:
+    """A ValidationError as one line per reason, naming the command's flags instead of API fields."""
+    default = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in exc.errors)
+    if not exc.errors:
+        lines = [exc.detail]
+    elif exc.detail != default:  # a refusal in its own words (the campaign cannot start): the reasons
+        lines = [e.message for e in exc.errors]
+    else:
+        lines = [f"{flags.get(e.path, e.path)}: {e.message}" if e.path else e.message for e in exc.errors]
+    return CommandError("\n".join(prefix + line for line in lines))
+
+
+def _campaign(project: Any, campaign_id: int) -> Any:
+    from tidings.campaigns import selectors
+    from tidings.core.errors import NotFound
+
+    try:
+        return selectors.campaign_get(project=project, campaign_id=campaign_id)
+    except NotFound:
+        raise CommandError(f"no campaign with id {campaign_id} in {project.slug}") from None
+
+
+def _tag_by_name(project: Any, name: str) -> Any:
+    from tidings.audience.models import Tag
+    from tidings.core.scoping import scoped
+
+    tag = scoped(Tag, project).filter(name=name).first()
+    if tag is None:
+        raise CommandError(f"no tag named {name!r} in {project.slug}")
+    return tag
+
+
+def _recipients(args: argparse.Namespace, project: Any) -> tuple[str, int, str]:
+    """(recipientType, recipientId, the flag that chose them) from --segment-id, --tag-id or --tag."""
+    if args.segment_id is not None:
+        return "audience", args.segment_id, "--segment-id"
+    if args.tag_id is not None:
+        return "tag", args.tag_id, "--tag-id"
+    return "tag", _tag_by_name(project, args.tag).pk, "--tag"
+
+
+def _duration(seconds: float | None) -> str:
+    from datetime import timedelta
+
+    return "-:--:--" if seconds is None else str(timedelta(seconds=round(seconds)))
+
+
+def _counts_line(progress: Mapping[str, Any]) -> str:
+    from tidings.campaigns.services import excluded_summary
+
+    line = (
+        f"{progress['total']:,} messages: {progress['sent']:,} sent, {progress['failed']:,} failed, "
+        f"{progress['skipped']:,} skipped, {progress['cancelled']:,} cancelled, {progress['queued']:,} queued"
+    )
+    reasons = excluded_summary(progress.get("skippedReasons") or {})
+    return line + (f" (skipped: {reasons})" if reasons else "")
+
+
+def _skipped(excluded: Mapping[str, int] | None) -> str:
+    """The recipients left out when planned, as ', 2 skipped (1 unsubscribed, 1 bounced)'."""
+    from tidings.campaigns.services import excluded_summary
+
+    n = sum((excluded or {}).values())
+    return f", {n:,} skipped ({excluded_summary(excluded or {})})" if n else ""
+
+
+def _progress_line(progress: Mapping[str, Any]) -> str:
+    bar = "#" * int(progress["percent"] / 100 * 20)
+    return (
+        f"[{bar:.<20}] {progress['percent']:5.1f}%  {progress['sent']:,}/{progress['total']:,} sent  "
+        f"{progress['failed']:,} failed  {progress['skipped']:,} skipped  {progress['rate']:.1f} msg/s  "
+        f"ETA {_duration(progress['etaSeconds'])}"
+    )
+
+
+def _when(moment: Any, zone: str) -> str:
+    import zoneinfo
+
+    try:
+        local = moment.astimezone(zoneinfo.ZoneInfo(zone or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        local, zone = moment, "UTC"
+    return f"{local:%Y-%m-%d %H:%M} {zone or 'UTC'}"
+
+
+def _campaign_json(campaign: Any, progress: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "status": campaign.status,
+        "scheduledAt": campaign.scheduled_at,
+        "timezone": campaign.timezone,
+        "startedAt": campaign.started_at,
+        "finishedAt": campaign.finished_at,
+        "error": campaign.error,
+        "excluded": campaign.excluded,
+        "progress": progress,
+    }
+
+
+def _print_status(campaign: Any, progress: Mapping[str, Any]) -> None:
+
+    print(f"campaign {campaign.pk} ({campaign.name}): {campaign.status}")
+    if campaign.status == "scheduled" and campaign.scheduled_at:
+        print(f"scheduled for {_when(campaign.scheduled_at, campaign.timezone)}")
+    print(_counts_line(progress))
+    if campaign.status == "sending":
+        eta = _duration(progress["etaSeconds"])
+        print(f"{progress['rate']:.1f} msg/s, {progress['percent']:.1f}% done, ETA {eta}")
+    if campaign.error:
+        print(f"error: {campaign.error}")
+
+
+def cmd_campaigns_list(args: argparse.Namespace) -> None:
+    from django.db.models import Count
+
+    from tidings.campaigns import selectors
+    from tidings.sending.models import Message
+
+    project = _project(args.project)
+    campaigns = list(selectors.campaign_list(project=project, status=args.status, archived=args.archived))
+    counts: dict[int, dict[str, int]] = {c.pk: {} for c in campaigns}
+    by_state = (
+        Message.objects.filter(campaign_id__in=list(counts))
+        .values_list("campaign_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for campaign_id, state, n in by_state:
+        counts[campaign_id][state] = n
+    rows = [
+        {
+            "id": c.pk,
+            "name": c.name,
+            "status": c.status,
+            "sent": counts[c.pk].get("sent", 0),
+            "total": sum(counts[c.pk].values()),
+        }
+        for c in campaigns
+    ]
+    if args.json:
+        _print_json(rows)
+        return
+    _print_table(
+        ["id", "name", "status", "sent/total"],
+        [[r["id"], r["name"], r["status"], f"{r['sent']:,}/{r['total']:,}"] for r in rows],
+    )
+
+
+def cmd_campaigns_create(args: argparse.Namespace) -> None:
+    from tidings.campaigns import services
+    from tidings.core.errors import ValidationError
+
+    project = _project(args.project)
+    recipient_type, recipient_id, recipient_flag = _recipients(args, project)
+    values: dict[str, Any] = {
+        "name": args.name,
+        "designId": args.design_id,
+        "from": args.sender,
+        "recipientType": recipient_type,
+        "recipientId": recipient_id,
+        "trackOpens": not args.no_track_opens,
+        "trackClicks": not args.no_track_clicks,
+    }
+    optional = {
+        "fromName": args.from_name,
+        "replyTo": args.reply_to,
+        "subject": args.subject,
+        "preheader": args.preheader,
+        "connectionId": args.connection_id,
+        "topicId": args.topic_id,
+    }
+    values.update({k: v for k, v in optional.items() if v is not None})
+    try:
+        campaign = services.campaign_create(project=project, values=values)
+    except ValidationError as exc:
+        raise _refused(exc, {**_CAMPAIGN_FLAGS, "recipientId": recipient_flag}) from None
+    problems, counts = services.campaign_preflight(campaign)
+    if args.json:
+        _print_json(
+            {
+                "id": campaign.pk,
+                "name": campaign.name,
+                "status": campaign.status,
+                "problems": [p.as_dict() for p in problems],
+                "eligible": counts["eligible"],
+                "excluded": counts["excluded"],
+                "notices": counts.get("notices", []),
+            }
+        )
+        return
+    print(f"created campaign {campaign.name} (id {campaign.pk})")
+    for problem in problems:
+        print(f"problem: {problem.message}")
+    for notice in counts.get("notices", []):
+        print(f"note: {notice}")
+    if counts["eligible"] is not None:
+        excluded = services.excluded_summary(counts["excluded"])
+        print(
+            f"eligible recipients: {counts['eligible']:,}" + (f" (excluded: {excluded})" if excluded else "")
+        )
+    if not problems:
+        print(f"ready: send it with 'tidings campaigns send {campaign.pk} --project {project.slug}'")
+
+
+def cmd_campaigns_send(args: argparse.Namespace) -> None:
+    from tidings.campaigns import selectors, services
+    from tidings.core.errors import ValidationError
+
+    project = _project(args.project)
+    campaign = _campaign(project, args.id)
+    if campaign.status == "sending":
+        print(f"campaign {campaign.pk} is already sending")
+        return
+    if campaign.status not in services.STARTABLE:
+        resumable = campaign.status in ("paused", "failed")
+        hint = f"; resume it with 'tidings campaigns resume {campaign.pk}'" if resumable else ""
+        raise CommandError(
+            f"campaign {campaign.pk} is {campaign.status}: only a draft or scheduled one can be sent{hint}"
+        )
+    try:
+        campaign = services.campaign_start(campaign=campaign)
+    except ValidationError as exc:
+        raise _refused(exc, {}, prefix=f"campaign {campaign.pk} cannot start: ") from None
+    progress = selectors.campaign_progress(campaign)
+    queued = f"{progress['queued']:,} queued{_skipped(campaign.excluded)}"
+    print(f"campaign {campaign.pk} is {campaign.status}: {queued}")
+
+
+def cmd_campaigns_schedule(args: argparse.Namespace) -> None:
+    from tidings.campaigns import services
+    from tidings.core.errors import ValidationError
+
+    project = _project(args.project)
+    campaign = _campaign(project, args.id)
+    try:
+        campaign = services.campaign_schedule(campaign=campaign, scheduled_at=args.at, zone=args.timezone)
+    except ValidationError as exc:
+        raise _refused(exc, _CAMPAIGN_FLAGS, prefix=f"campaign {campaign.pk} cannot be scheduled: ") from None
+    local = _when(campaign.scheduled_at, campaign.timezone)
+    utc = _when(campaign.scheduled_at, "UTC")
+    print(f"campaign {campaign.pk} is scheduled for {local}" + ("" if local == utc else f" ({utc})"))
+
+
+def cmd_campaigns_pause(args: argparse.Namespace) -> None:
+    from tidings.campaigns import selectors, services
+
+    campaign = services.campaign_pause(campaign=_campaign(_project(args.project), args.id))
+    progress = selectors.campaign_progress(campaign)
+    print(
+        f"campaign {campaign.pk} is paused: {progress['sent']:,} of {progress['total']:,} sent, "
+        f"{progress['queued']:,} waiting"
+    )
+
+
+def cmd_campaigns_resume(args: argparse.Namespace) -> None:
+    from tidings.campaigns import selectors, services
+
+    campaign = services.campaign_resume(campaign=_campaign(_project(args.project), args.id))
+    progress = selectors.campaign_progress(campaign)
+    print(f"campaign {campaign.pk} is {campaign.status}: {progress['queued']:,} left to send")
+
+
+def cmd_campaigns_cancel(args: argparse.Namespace) -> None:
+    from tidings.campaigns import services
+
+    campaign, unsent = services.campaign_cancel(campaign=_campaign(_project(args.project), args.id))
+    messages = "message" if unsent == 1 else "messages"
+    print(f"campaign {campaign.pk} is cancelled: {unsent:,} {messages} left unsent")
+
+
+def cmd_campaigns_status(args: argparse.Namespace) -> None:
+    from tidings.campaigns import selectors
+
+    campaign = _campaign(_project(args.project), args.id)
+    if args.watch:
+        _watch(campaign)
+    progress = selectors.campaign_progress(campaign)
+    if args.json:
+        _print_json(_campaign_json(campaign, progress))
+        return
+    _print_status(campaign, progress)
+
+
+def _watch(campaign: Any) -> None:
+    """A progress line, redrawn in place on a terminal (a new line each time elsewhere), until the
+    campaign is no longer sending or Ctrl-C."""
+    from tidings.campaigns import selectors
+
+    tty = sys.stdout.isatty()
+    shown = 0
+    try:
+        while True:
+            campaign.refresh_from_db()
+            line = _progress_line(selectors.campaign_progress(campaign))
+            if tty:
+                print("\r" + line.ljust(shown), end="", flush=True)
+                shown = len(line)
+            else:
+                print(line, flush=True)
+            if campaign.status != "sending":
+                break
+            time.sleep(WATCH_EVERY)
+    except KeyboardInterrupt:
+        pass  # stop watching; the final counts follow
+    finally:
+        if shown:
+            print(flush=True)
+    campaign.refresh_from_db()
+
+
+_SEND_FLAGS = {
+    "recipientEmail": "--to",
+    "from": "--from",
+    "fromName": "--from-name",
+    "replyTo": "--reply-to",
+    "subject": "--subject",
+    "preheader": "--preheader",
+    "emailId": "--email-id",
+    "providerType": "--provider",
+    "topicId": "--topic-id",
+    "variables": "--var",
+    "transactional": "--transactional",
+    "Idempotency-Key": "--idempotency-key",
+}
+
+
+def _variables(items: Sequence[str]) -> dict[str, str]:
+    import re
+
+    variables: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+            raise CommandError(
+                f"--var takes name=value (a name of letters, digits, '_' or '-'), got {item!r}"
+            )
+        variables[name] = value
+    return variables
+
+
+def _template(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The template HTML (or None with --email-id), and the flag it came from."""
+    from pathlib import Path
+
+    if args.html is not None:
+        return args.html, "--html"
+    if args.template_file is None:
+        return None, "--email-id"
+    if args.template_file == "-":
+        return sys.stdin.read(), "--template-file"
+    path = Path(args.template_file)
+    if not path.is_file():
+        raise CommandError(f"no file at {args.template_file}")
+    try:
+        return path.read_text(encoding="utf-8"), "--template-file"
+    except UnicodeDecodeError:
+        raise CommandError(f"{args.template_file} is not UTF-8 text") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.template_file}: {exc.strerror}") from None
+
+
+def cmd_send(args: argparse.Namespace) -> None:
+    import json
+
+    from tidings.campaigns import sendapi
+    from tidings.campaigns.idempotency import idempotent
+    from tidings.core.errors import ValidationError
+
+    project = _project(args.project)
+    variables = _variables(args.var or [])
+    template, template_flag = _template(args)
+    payload: dict[str, Any] = {}
+    recipient_flag = "--to"
+    if args.to is not None:
+        payload.update({"recipientType": "email", "recipientEmail": args.to})
+    else:
+        recipient_type, recipient_id, recipient_flag = _recipients(args, project)
+        payload.update({"recipientType": recipient_type, "recipientId": recipient_id})
+    optional = {
+        "from": args.sender,
+        "fromName": args.from_name,
+        "replyTo": args.reply_to,
+        "subject": args.subject,
+        "preheader": args.preheader,
+        "template": template,
+        "emailId": args.email_id,
+        "providerType": args.provider,
+        "transactional": args.transactional,
+        "topicId": args.topic_id,
+        "variables": variables or None,
+    }
+    payload.update({k: v for k, v in optional.items() if v is not None})
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    worked: list[bool] = []
+
+    def work() -> tuple[int, Any]:
+        worked.append(True)
+        return 202, sendapi.send(project=project, payload=payload)
+
+    try:
+        _, answer = idempotent(
+            project=project, endpoint="sending", key=args.idempotency_key, body=body, work=work
+        )
+    except ValidationError as exc:
+        flags = {**_SEND_FLAGS, "recipientId": recipient_flag, "template": template_flag}
+        raise _refused(exc, flags) from None
+    if args.idempotency_key is not None and not worked:
+        print("(sent before with this idempotency key: its answer)", file=sys.stderr)
+    if args.json:
+        _print_json(answer)
+        return
+    if "sendId" in answer:
+        reason = f" ({answer['reason']})" if answer.get("reason") else ""
+        print(f"batch {answer['batchId']}: send {answer['sendId']} {answer['state']}{reason}")
+    else:
+        print(f"batch {answer['batchId']}: {answer['queued']:,} queued{_skipped(answer.get('excluded'))}")
+
+
 # -- output -------------------------------------------------------------------
 
 
@@ -611,11 +1051,126 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", help="only contacts with this tag (its exact name)")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
 
+    _add_campaign_commands(add)
+    _add_send_command(add)
+
     add("demo", cmd_demo, "Seed a demo project and admin login (safe to run again).")
     add("check", cmd_check, "Report configuration and whether the database and queue answer.")
     p = add("manage", cmd_manage, "Run a Django management command.", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _recipient_flags(p: argparse.ArgumentParser, *, to: bool = False) -> None:
+    who = p.add_mutually_exclusive_group(required=True)
+    if to:
+        who.add_argument("--to", metavar="ADDRESS", help="one address (transactional unless --marketing)")
+    who.add_argument("--segment-id", type=_positive, metavar="ID", help="everyone in this audience (segment)")
+    who.add_argument("--tag-id", type=_positive, metavar="ID", help="everyone with this tag")
+    who.add_argument("--tag", metavar="NAME", help="everyone with the tag of this exact name")
+
+
+def _add_campaign_commands(add: Callable[..., Parser]) -> None:
+    campaigns = add("campaigns", lambda a: None, "Create, send, schedule and follow campaigns.")
+    sub = campaigns.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+
+    def action(name: str, handler: Callable[[argparse.Namespace], None], help: str) -> Any:
+        p = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+        p.set_defaults(handler=handler)
+        if name not in ("list", "create"):
+            p.add_argument("id", type=_positive, help="the campaign's id")
+        p.add_argument("--project", required=True, help="project slug")
+        return p
+
+    p = action("list", cmd_campaigns_list, "list campaigns, newest first")
+    p.add_argument("--status", choices=CAMPAIGN_STATES, help="only campaigns in this state")
+    p.add_argument("--archived", action="store_true", help="archived campaigns instead of current ones")
+    p.add_argument("--json", action="store_true")
+
+    p = action("create", cmd_campaigns_create, "create a draft campaign and check whether it can be sent")
+    p.add_argument("--name", required=True)
+    p.add_argument(
+        "--design-id", type=_positive, required=True, metavar="ID", help="the email design to send"
+    )
+    p.add_argument("--from", dest="sender", required=True, metavar="ADDRESS", help="the sender address")
+    p.add_argument("--from-name", help="the sender name")
+    p.add_argument("--reply-to", metavar="ADDRESS")
+    p.add_argument("--subject", help="instead of the design's subject")
+    p.add_argument("--preheader", help="instead of the design's preheader")
+    _recipient_flags(p)
+    p.add_argument(
+        "--connection-id", type=_positive, metavar="ID", help="provider connection (default: the default one)"
+    )
+    p.add_argument(
+        "--topic-id",
+        type=_positive,
+        metavar="ID",
+        help="send on this topic (opted-out contacts are left out)",
+    )
+    p.add_argument("--no-track-opens", action="store_true", help="no open tracking")
+    p.add_argument("--no-track-clicks", action="store_true", help="no click tracking")
+    p.add_argument("--json", action="store_true")
+
+    action("send", cmd_campaigns_send, "start sending a draft or scheduled campaign now")
+    p = action("schedule", cmd_campaigns_schedule, "send a campaign later")
+    p.add_argument("--at", required=True, metavar="WHEN", help="date and time, e.g. '2026-12-01 09:30'")
+    p.add_argument("--timezone", metavar="ZONE", help="how to read --at, e.g. Europe/Berlin (default UTC)")
+    action("pause", cmd_campaigns_pause, "stop sending for now (resume goes on where it stopped)")
+    action("resume", cmd_campaigns_resume, "go on sending a paused or failed campaign")
+    action("cancel", cmd_campaigns_cancel, "stop for good; what is not sent stays unsent")
+    p = action("status", cmd_campaigns_status, "a campaign's state and counts")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
+        "--watch",
+        action="store_true",
+        help="a live progress line until the campaign stops sending (or Ctrl-C)",
+    )
+    how.add_argument("--json", action="store_true")
+
+
+def _add_send_command(add: Callable[..., Parser]) -> None:
+    p = add(
+        "send",
+        cmd_send,
+        "Send one email now, like POST /api/v1/sending: to one address, an audience or a tag.",
+    )
+    p.add_argument("--project", required=True, help="project slug")
+    _recipient_flags(p, to=True)
+    p.add_argument("--from", dest="sender", required=True, metavar="ADDRESS", help="the sender address")
+    p.add_argument("--from-name", help="the sender name")
+    p.add_argument("--reply-to", metavar="ADDRESS")
+    p.add_argument("--subject", help="the subject (Liquid); required with a template")
+    p.add_argument("--preheader")
+    content = p.add_mutually_exclusive_group(required=True)
+    content.add_argument(
+        "--template-file", metavar="PATH", help="HTML with Liquid, from this file ('-': stdin)"
+    )
+    content.add_argument("--html", help="HTML with Liquid, given here")
+    content.add_argument("--email-id", type=_positive, metavar="ID", help="a saved email design")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--transactional",
+        dest="transactional",
+        action="store_const",
+        const=True,
+        help="send whatever the subscription status (the default for --to)",
+    )
+    kind.add_argument(
+        "--marketing",
+        dest="transactional",
+        action="store_const",
+        const=False,
+        help="subscribed contacts only, with an unsubscribe link (the default for audiences and tags)",
+    )
+    p.add_argument(
+        "--provider",
+        metavar="KIND",
+        help="a connection of this kind (smtp, ses, …; default: the default one)",
+    )
+    p.add_argument("--topic-id", type=_positive, metavar="ID", help="marketing on this topic")
+    p.add_argument("--var", action="append", metavar="NAME=VALUE", help="a template variable (repeatable)")
+    p.add_argument("--idempotency-key", metavar="KEY", help="the same key and input within 24 h sends once")
+    p.add_argument("--json", action="store_true")
 
 
 def _version() -> str:

@@ -74,6 +74,31 @@ def _save_credentials(data: dict[str, str]) -> None:
 
 
 @transaction.atomic
+def _demo_campaign(project: Project) -> None:
+    """A draft to the newsletter tag, ready to send to the outbox (which takes any from domain)."""
+    from tidings.audience.models import Tag
+    from tidings.campaigns.models import Campaign
+    from tidings.campaigns.services import campaign_create
+
+    if Campaign.objects.for_project(project).exists():
+        return
+    design = EmailDesign.objects.for_project(project).order_by("id").first()
+    tag = Tag.objects.for_project(project).filter(name="newsletter").first()
+    if design is None or tag is None:
+        return
+    campaign_create(
+        project=project,
+        values={
+            "name": "Monthly newsletter",
+            "designId": design.pk,
+            "from": "news@demo.tidings.example",
+            "fromName": "Tidings Demo",
+            "recipientType": "tag",
+            "recipientId": tag.pk,
+        },
+    )
+
+
 def demo_seed() -> DemoResult:
     """Create what is missing of the demo; report the login either way."""
     User = get_user_model()
@@ -101,6 +126,7 @@ def demo_seed() -> DemoResult:
     sending.outbox_connection_ensure(project=project)
     if not EmailDesign.objects.for_project(project).exists():
         content.design_create_from_starter(project=project, starter="newsletter", user=user)
+    _demo_campaign(project)
 
     # A kept key may be gone (a new database) or revoked: print only one that works.
     kept = selectors.api_key_get_active(raw=credentials.get("api_key", ""))

@@ -204,3 +204,37 @@ def test_refused_credentials_stop_the_campaign_with_the_reason(project, smtp_aut
     assert campaign.status == CampaignStatus.FAILED
     assert "refused the login" in campaign.error
     assert Message.objects.filter(campaign=campaign, state="queued").count() == 2  # nothing lost
+
+
+def test_a_design_test_goes_out_through_the_default_connection_signed(project, smtp_server) -> None:
+    from tidings.content.selectors import design_preview, source_of
+    from tidings.sending.testsend import send_design_test
+
+    f.verified_domain(project)
+    f.smtp_connection(project, smtp_server)
+    rendered = design_preview(project=project, source=source_of(f.design(project)))
+    sent = send_design_test(project=project, rendered=rendered, to=" me@example.org ")
+    assert sent.delivered_to == "smtp"
+    assert sent.connection == "Relay"
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["me@example.org"]
+    assert received.mail_from == "tests@example.com"
+    assert received.message["Subject"] == "[Test] News for you"
+    assert received.message["X-Tidings-Test"] == "yes"
+    assert received.content.startswith(b"DKIM-Signature:")
+
+
+def test_a_design_test_needs_a_verified_domain_to_leave_through_a_relay(project, smtp_server) -> None:
+    from tidings.content.selectors import design_preview, source_of
+    from tidings.core.errors import ValidationError
+    from tidings.sending.testsend import send_design_test
+
+    f.smtp_connection(project, smtp_server)
+    rendered = design_preview(project=project, source=source_of(f.design(project)))
+    with pytest.raises(ValidationError, match="verify one under Settings → Domains"):
+        send_design_test(project=project, rendered=rendered, to="me@example.org")
+    smtp_server.reject("you@example.org", 550, "5.1.1 no such user")
+    f.verified_domain(project)
+    with pytest.raises(ValidationError, match="Relay did not take the test: recipient refused: 550"):
+        send_design_test(project=project, rendered=rendered, to="you@example.org")
+    assert smtp_server.messages == []

@@ -142,6 +142,7 @@ def campaign_preflight(request: HttpRequest, campaign_id: CampaignId) -> dict[st
         "problems": [p.as_dict() for p in problems],
         "eligible": counts["eligible"],
         "excluded": counts["excluded"],
+        "notices": counts["notices"],
     }
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field
+from pydantic import StrictBool
 
 from tidings.core.schemas import CamelIn, CamelSchema
 
@@ -23,8 +24,8 @@ class _CampaignFields(CamelIn):
     recipient_id: int | None = None
     connection_id: int | None = Field(None, description="null: the project's default connection")
     topic_id: int | None = None
-    track_opens: bool | None = None
-    track_clicks: bool | None = None
+    track_opens: StrictBool | None = None
+    track_clicks: StrictBool | None = None
 
 
 class CampaignIn(_CampaignFields):
@@ -51,6 +52,7 @@ class PreflightOut(CamelSchema):
     problems: list[ProblemOut]
     eligible: int | None
     excluded: dict[str, int]
+    notices: list[str] = Field(default_factory=list, description="Not problems, but worth knowing.")
 
 
 class CampaignOut(CamelSchema):
@@ -99,7 +101,7 @@ class SendIn(CamelIn):
     email_id: int | None = None
     project_id: int | None = Field(None, description="Must be the key's project when given.")
     provider_type: str | None = Field(None, description="A connection kind; default: the default connection.")
-    transactional: bool | None = Field(
+    transactional: StrictBool | None = Field(
         None, description="Default: true for recipientType email, false for audience and tag."
     )
     topic_id: int | None = None

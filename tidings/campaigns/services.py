@@ -42,6 +42,7 @@ _REASON_WORDS = {
     "complained": "complained",
     "topic_opt_out": "opted out of the topic",
     "suppressed": "on the suppression list",
+    "not_a_contact": "no longer contacts",
 }
 
 
@@ -286,7 +287,12 @@ def campaign_preflight(campaign: Campaign, *, count_recipients: bool = True) -> 
                 "marketing email must carry the sender's postal address: set it in Settings → Project",
             )
         )
-    counts: dict[str, Any] = {"eligible": None, "excluded": {}}
+    counts: dict[str, Any] = {"eligible": None, "excluded": {}, "notices": []}
+    if connection is not None and connection.kind == ConnectionKind.OUTBOX:
+        counts["notices"].append(
+            f"{connection.name} is an outbox: it delivers nowhere, writing each message as an .eml file "
+            "in the data folder, so any from domain will do"
+        )
     if campaign.recipient_type != RecipientType.EMAIL:
         if campaign.recipient_id is None:
             problems.append(Problem("no_recipients", "recipientId", "no audience or tag is chosen"))
@@ -298,7 +304,7 @@ def campaign_preflight(campaign: Campaign, *, count_recipients: bool = True) -> 
                     Problem("no_recipients", "recipientId", f"the recipients cannot be found: {exc}")
                 )
             else:
-                counts = {"eligible": eligible, "excluded": excluded}
+                counts.update(eligible=eligible, excluded=excluded)
                 if eligible == 0:
                     detail = excluded_summary(excluded)
                     problems.append(
@@ -384,7 +390,10 @@ def parse_schedule(value: Any, zone: Any) -> tuple[datetime, str]:
         tz = None
     if tz is None:
         errors.append(FieldError("timezone", f"{zone!r} is not a known time zone (e.g. Europe/Berlin)"))
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+    except ValueError:  # shaped like a date, but no such day or hour
+        parsed = None
     if parsed is None:
         errors.append(FieldError("scheduledAt", "must be a date and time like 2026-12-01T09:30"))
     if errors:
@@ -401,6 +410,13 @@ def parse_schedule(value: Any, zone: Any) -> tuple[datetime, str]:
 def campaign_schedule(*, campaign: Campaign, scheduled_at: Any, zone: Any = None) -> Campaign:
     if campaign.status not in STARTABLE:
         raise Conflict(f"a {campaign.status} campaign cannot be scheduled")
+    from tidings.sending.tasks import can_defer
+
+    if not can_defer():
+        raise Conflict(
+            "this installation's task queue runs tasks at once (TIDINGS_TASKS_BACKEND=immediate), "
+            "so it cannot start a campaign later: send it now, or use the db or rq queue"
+        )
     when, name = parse_schedule(scheduled_at, zone)
     problems, _ = campaign_preflight(campaign, count_recipients=False)
     if problems:
@@ -440,6 +456,14 @@ def campaign_pause(*, campaign: Campaign) -> Campaign:
 
 def campaign_resume(*, campaign: Campaign) -> Campaign:
     """Go on with the next unsent message (also after a failure, once its cause is fixed)."""
+    if campaign.status == CampaignStatus.FAILED and campaign.started_at is None:
+        # It failed before it started (at its scheduled time): start it now, or say why not.
+        with transaction.atomic():
+            Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.FAILED).update(
+                status=CampaignStatus.DRAFT, error=""
+            )
+            campaign.refresh_from_db()
+            return campaign_start(campaign=campaign)
     with transaction.atomic():
         resumed = Campaign.objects.filter(
             pk=campaign.pk, status__in=(CampaignStatus.PAUSED, CampaignStatus.FAILED)

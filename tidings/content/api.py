@@ -9,10 +9,11 @@ from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
 from tidings.audience import selectors as audience
-from tidings.content import schemas, selectors, services, testsend
+from tidings.content import schemas, selectors, services
 from tidings.content.models import EmailDesign
 from tidings.core.errors import ValidationError
 from tidings.core.pagination import CursorPagination
+from tidings.sending.testsend import send_design_test
 
 router = Router(tags=["Designs"], by_alias=True)
 
@@ -158,5 +159,5 @@ def design_test(
     rendered = selectors.design_preview(
         project=project, source=selectors.source_of(design), contact=_contact(request, payload.contact_id)
     )
-    address, path = testsend.send_test(project=project, rendered=rendered, to=payload.to)
-    return Status(202, {"to": address, "delivered_to": "outbox", "file": path.name})
+    sent = send_design_test(project=project, rendered=rendered, to=payload.to)
+    return Status(202, {"to": sent.to, "delivered_to": sent.delivered_to, "file": sent.reference})

@@ -104,8 +104,11 @@ class TestSendIn(CamelIn):
 
 class TestSendOut(CamelSchema):
     to: str
-    delivered_to: str = Field(description="Where the test went: `outbox` (a .eml file in the data dir).")
-    file: str
+    delivered_to: str = Field(
+        description="Where the test went: the default connection's kind, or `outbox` (a .eml file in "
+        "the data dir) when the project has no other."
+    )
+    file: str = Field(description="The outbox file's name, or the provider's message id.")
 
 
 class StarterOut(CamelSchema):

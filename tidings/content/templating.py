@@ -31,6 +31,7 @@ CONTACT_VARIABLES = (*PERSON_FIELDS, "createdAt")
 LINK_VARIABLES = ("unsubscribeUrl", "preferencesUrl")
 PROJECT_VARIABLES = ("name", "postalAddress", "brandColor", "logoUrl")
 RESERVED = frozenset({*CONTACT_VARIABLES, *LINK_VARIABLES, "project", "customFields"})
+_NOT_A_SENDS = frozenset({*LINK_VARIABLES, "project", "customFields"})  # whoever the recipient is
 
 MAX_OUTPUT = 1_000_000  # characters one render may write
 MAX_LOOP = 1_000  # iterations of all loops in one render
@@ -181,11 +182,15 @@ def render_context(
     """The variables of one rendering: contact fields, custom fields by key, links, project.
 
     A custom field whose key is a built-in name is reachable as ``customFields.<key>``
-    only; ``extra`` (a send's own ``variables``) fills names the contact does not.
+    only; ``extra`` (a send's own ``variables``) fills names the contact does not, and the
+    contact fields of a recipient who is no contact.
     """
     context: dict[str, Any] = {}
     if extra:
-        context.update({str(k): _plain(v) for k, v in extra.items() if k not in RESERVED})
+        # A send's variables may name a contact field (``firstName`` for someone who is no
+        # contact); a contact's own value wins. Links, project and custom fields are never theirs.
+        taken = _NOT_A_SENDS if contact is None else RESERVED
+        context.update({str(k): _plain(v) for k, v in extra.items() if k not in taken})
     custom: dict[str, Any] = {}
     if contact is not None:
         custom = _plain(contact.custom_fields or {})

@@ -34,19 +34,19 @@ def _campaign(project_id: int, campaign_id: int) -> Campaign:
     return campaign
 
 
-def _can_defer() -> bool:
+def can_defer() -> bool:
     return bool(getattr(default_task_backend, "supports_defer", False))
 
 
 def enqueue_campaign(project_id: int, campaign_id: int) -> None:
     """Start a sender for the campaign, and its watch where the queue can run tasks later."""
     campaign_send_task.enqueue(project_id, campaign_id)
-    if _can_defer():
+    if can_defer():
         campaign_watch_task.using(run_after=timezone.now() + _watch_period()).enqueue(project_id, campaign_id)
 
 
 def enqueue_scheduled(project_id: int, campaign_id: int, when: datetime) -> None:
-    if _can_defer():
+    if can_defer():
         campaign_start_task.using(run_after=when).enqueue(project_id, campaign_id, when.isoformat())
 
 
@@ -62,7 +62,7 @@ def campaign_send_task(project_id: int, campaign_id: int) -> dict[str, object]:
     result = run_campaign(campaign, max_seconds=SLICE_SECONDS)
     if result.stopped == "time":
         campaign_send_task.enqueue(project_id, campaign_id)
-    elif result.stopped == "waiting" and result.next_attempt_in is not None and _can_defer():
+    elif result.stopped == "waiting" and result.next_attempt_in is not None and can_defer():
         when = timezone.now() + timedelta(seconds=result.next_attempt_in)
         campaign_send_task.using(run_after=when).enqueue(project_id, campaign_id)
     return {
@@ -106,7 +106,7 @@ def campaign_start_task(project_id: int, campaign_id: int, scheduled_at: str) ->
     campaign = _campaign(project_id, campaign_id)
     if campaign.status != CampaignStatus.SCHEDULED or campaign.scheduled_at is None:
         return "not scheduled"
-    if campaign.scheduled_at.isoformat() != scheduled_at:
+    if campaign.scheduled_at != datetime.fromisoformat(scheduled_at):  # the same instant, in any zone
         return "rescheduled"
     try:
         campaign_start(campaign=campaign)

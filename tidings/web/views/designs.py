@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils.html import escape
 
 from tidings.audience import selectors as audience
-from tidings.content import selectors, services, testsend
+from tidings.content import selectors, services
 from tidings.content.models import EmailDesign
 from tidings.core.errors import NotFound, ValidationError
 from tidings.core.models import Role
+from tidings.sending.testsend import send_design_test
 from tidings.web.access import Current, project_view
 from tidings.web.create_forms import DesignForm, TestSendForm
 from tidings.web.forms import add_service_errors
@@ -166,16 +167,16 @@ def design_test(request: HttpRequest, current: Current, design_id: int) -> HttpR
             source=selectors.source_of(design),
             contact=_contact(current, request.POST.get("contact")),
         )
-        address, path = testsend.send_test(
-            project=current.project, rendered=rendered, to=form.cleaned_data["to"]
-        )
+        sent = send_design_test(project=current.project, rendered=rendered, to=form.cleaned_data["to"])
     except ValidationError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(
-            request,
-            f"A test went to the outbox for {address} ({path.name}, in the data folder).",
-        )
+        if sent.delivered_to == "outbox":
+            messages.success(
+                request, f"A test went to the outbox for {sent.to} ({sent.reference}, in the data folder)."
+            )
+        else:
+            messages.success(request, f"A test went to {sent.to} through {sent.connection}.")
     return redirect("web:design_edit", design_id=design.pk)
 
 
