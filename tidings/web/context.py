@@ -65,7 +65,17 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
                     "design_diff",
                 ),
             ),
-            ("Campaigns", "campaigns", ()),
+            (
+                "Campaigns",
+                "campaigns",
+                (
+                    "campaign_add",
+                    "campaign_detail",
+                    "campaign_edit",
+                    "campaign_cancel",
+                    "campaign_delete",
+                ),
+            ),
             ("Results", "results", ()),
         ],
     ),

@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from tidings.web.views import (
     api_keys,
     auth,
+    campaigns,
     contact_detail,
     contacts,
     create,
@@ -27,6 +28,7 @@ def _section(route: str, name: str) -> URLPattern:
 
 
 CONTACT = "audience/contacts/<int:contact_id>/"
+CAMPAIGN = "campaigns/<int:campaign_id>/"
 
 urlpatterns = [
     path("", sections.home, name="home"),
@@ -87,7 +89,23 @@ urlpatterns = [
     ),
     path("create/designs/<int:design_id>/test/", designs.design_test, name="design_test"),
     path("create/designs/<int:design_id>/delete/", designs.design_delete, name="design_delete"),
-    _section("campaigns/", "campaigns"),
+    path("campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaigns.campaign_add, name="campaign_add"),
+    path("campaigns/recipients/", campaigns.campaign_recipients, name="campaign_recipients"),
+    path("campaigns/check/", campaigns.campaign_check, name="campaign_check"),
+    path(CAMPAIGN, campaigns.campaign_detail, name="campaign_detail"),
+    path(f"{CAMPAIGN}progress/", campaigns.campaign_progress, name="campaign_progress"),
+    path(f"{CAMPAIGN}edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path(f"{CAMPAIGN}send/", campaigns.campaign_send, name="campaign_send"),
+    path(f"{CAMPAIGN}schedule/", campaigns.campaign_schedule, name="campaign_schedule"),
+    path(f"{CAMPAIGN}unschedule/", campaigns.campaign_unschedule, name="campaign_unschedule"),
+    path(f"{CAMPAIGN}pause/", campaigns.campaign_pause, name="campaign_pause"),
+    path(f"{CAMPAIGN}resume/", campaigns.campaign_resume, name="campaign_resume"),
+    path(f"{CAMPAIGN}cancel/", campaigns.campaign_cancel, name="campaign_cancel"),
+    path(f"{CAMPAIGN}duplicate/", campaigns.campaign_duplicate, name="campaign_duplicate"),
+    path(f"{CAMPAIGN}archive/", campaigns.campaign_archive, name="campaign_archive"),
+    path(f"{CAMPAIGN}unarchive/", campaigns.campaign_unarchive, name="campaign_unarchive"),
+    path(f"{CAMPAIGN}delete/", campaigns.campaign_delete, name="campaign_delete"),
     _section("results/", "results"),
     path("settings/", RedirectView.as_view(pattern_name="web:project_settings"), name="settings"),
     path("settings/project/", project.project_settings, name="project_settings"),

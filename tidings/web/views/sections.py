@@ -24,12 +24,6 @@ class Section:
 
 
 SECTIONS = {
-    "campaigns": Section(
-        "Campaigns",
-        "",
-        "campaigns",
-        "A campaign sends one email to a segment or tag, now or at a set time, and shows its progress.",
-    ),
     "results": Section(
         "Results",
         "",

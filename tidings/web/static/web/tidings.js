@@ -48,4 +48,20 @@
   });
   document.addEventListener("DOMContentLoaded", refreshBulk);
   document.addEventListener("htmx:afterSettle", refreshBulk);
+
+  // Campaign schedules: the time zone starts as the browser's own unless one was chosen (else UTC).
+  function browserZone() {
+    document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+      if (select.dataset.zoneSet || select.querySelector("option[selected]")) return;
+      select.dataset.zoneSet = "1";
+      var zone = "";
+      try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+      if (!zone) return;
+      var known = Array.prototype.some.call(select.options, function (option) { return option.value === zone; });
+      if (!known) select.add(new Option(zone.replace(/_/g, " "), zone));
+      select.value = zone;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", browserZone);
+  document.addEventListener("htmx:afterSettle", browserZone);
 })();
