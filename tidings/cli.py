@@ -577,6 +577,91 @@ def _campaign_json(campaign: Any, progress: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
+def cmd_connections_list(args: argparse.Namespace) -> None:
+    from tidings.sending.models import ProviderConnection
+
+    rows = [
+        (
+            c.pk,
+            c.name + (" (default)" if c.is_default else ""),
+            c.kind,
+            "never" if c.last_check_ok is None else ("ok" if c.last_check_ok else "failed"),
+        )
+        for c in ProviderConnection.objects.for_project(_project(args.project))
+    ]
+    _print_table(("id", "name", "kind", "last check"), rows)
+
+
+def cmd_connections_check(args: argparse.Namespace) -> None:
+    from tidings.core.scoping import get_scoped
+    from tidings.sending import services
+    from tidings.sending.models import ProviderConnection
+
+    connection = get_scoped(ProviderConnection, _project(args.project), pk=args.id)
+    result = services.connection_check(connection=connection)
+    if not result.ok:
+        raise CommandError(f"{connection.name}: {result.code}: {result.message}")
+    print(f"{connection.name}: ok: {result.message}")
+
+
+def _domain(args: argparse.Namespace) -> Any:
+    from tidings.core.errors import NotFound
+    from tidings.sending.models import SendingDomain
+
+    domains = SendingDomain.objects.for_project(_project(args.project))
+    found = domains.filter(domain=args.domain.strip().lower().rstrip(".")).first()
+    if found is None:
+        raise NotFound(f"no sending domain {args.domain} in {args.project}")
+    return found
+
+
+def cmd_domains_list(args: argparse.Namespace) -> None:
+    from tidings.sending.models import SendingDomain
+
+    rows = [
+        (d.domain, f"verified {d.verified_at:%Y-%m-%d %H:%M}" if d.verified_at else "not verified")
+        for d in SendingDomain.objects.for_project(_project(args.project))
+    ]
+    _print_table(("domain", "status"), rows)
+
+
+def _print_records(domain: Any) -> None:
+    from tidings.sending.domains import domain_records
+
+    for record in domain_records(domain):
+        print(f"{record.type:5} {record.name}  {record.value}")
+
+
+def cmd_domains_add(args: argparse.Namespace) -> None:
+    from tidings.sending.domains import domain_create
+
+    domain = domain_create(project=_project(args.project), domain=args.domain)
+    print(
+        f"added {domain.domain}; publish these DNS records, then run: tidings domains verify {domain.domain}"
+    )
+    _print_records(domain)
+
+
+def cmd_domains_records(args: argparse.Namespace) -> None:
+    _print_records(_domain(args))
+
+
+def cmd_domains_verify(args: argparse.Namespace) -> None:
+    from tidings.sending.domains import domain_verify
+
+    domain = _domain(args)
+    results = domain_verify(domain=domain)
+    for result in results:
+        line = f"{result.get('state', '?'):8} {result.get('type', ''):5} {result.get('name', '')}"
+        if result.get("state") == "wrong":
+            seen = result.get("seen") or []
+            line += "  found: " + (" | ".join(seen) if isinstance(seen, list) else str(seen))
+        print(line)
+    if domain.verified_at is None:
+        raise CommandError(f"{domain.domain} is not verified yet")
+    print(f"{domain.domain} is verified")
+
+
 def _print_status(campaign: Any, progress: Mapping[str, Any]) -> None:
 
     print(f"campaign {campaign.pk} ({campaign.name}): {campaign.status}")
@@ -1053,6 +1138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_campaign_commands(add)
     _add_send_command(add)
+    _add_sending_setup_commands(add)
 
     add("demo", cmd_demo, "Seed a demo project and admin login (safe to run again).")
     add("check", cmd_check, "Report configuration and whether the database and queue answer.")
@@ -1068,6 +1154,32 @@ def _recipient_flags(p: argparse.ArgumentParser, *, to: bool = False) -> None:
     who.add_argument("--segment-id", type=_positive, metavar="ID", help="everyone in this audience (segment)")
     who.add_argument("--tag-id", type=_positive, metavar="ID", help="everyone with this tag")
     who.add_argument("--tag", metavar="NAME", help="everyone with the tag of this exact name")
+
+
+def _add_sending_setup_commands(add: Callable[..., Parser]) -> None:
+    connections = add("connections", lambda a: None, "List provider connections and test one.")
+    sub = connections.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    p = sub.add_parser("list", help="list the project's provider connections")
+    p.set_defaults(handler=cmd_connections_list)
+    p.add_argument("--project", required=True, help="project slug")
+    p = sub.add_parser("check", help="test a connection: login, TLS, reachability")
+    p.set_defaults(handler=cmd_connections_check)
+    p.add_argument("id", type=_positive, help="the connection's id")
+    p.add_argument("--project", required=True, help="project slug")
+
+    domains = add("domains", lambda a: None, "Sending domains: add one, show its DNS records, verify them.")
+    sub = domains.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    for name, handler, help in (
+        ("list", cmd_domains_list, "list the project's sending domains"),
+        ("add", cmd_domains_add, "add a domain and show the DNS records to publish"),
+        ("records", cmd_domains_records, "show the DNS records of a domain"),
+        ("verify", cmd_domains_verify, "look the records up in DNS (exit 1 until verified)"),
+    ):
+        p = sub.add_parser(name, help=help)
+        p.set_defaults(handler=handler)
+        if name != "list":
+            p.add_argument("domain", help="the domain, e.g. mail.example.com")
+        p.add_argument("--project", required=True, help="project slug")
 
 
 def _add_campaign_commands(add: Callable[..., Parser]) -> None:

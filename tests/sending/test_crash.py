@@ -108,4 +108,3 @@ def test_killing_the_worker_loses_nothing_and_repeats_at_most_the_message_in_fli
     # Each worker sends one message at a time: at most one in flight per kill.
     assert len(twice) <= kills, twice
     assert all(n == 2 for n in twice.values())
-

@@ -238,3 +238,22 @@ def test_a_design_test_needs_a_verified_domain_to_leave_through_a_relay(project,
     with pytest.raises(ValidationError, match="Relay did not take the test: recipient refused: 550"):
         send_design_test(project=project, rendered=rendered, to="you@example.org")
     assert smtp_server.messages == []
+
+
+def test_a_recipient_whose_copy_cannot_be_built_fails_alone(project, smtp_server) -> None:
+    f.verified_domain(project)
+    f.smtp_connection(project, smtp_server)
+    news = f.tag(project)
+    people = f.contacts(project, 3, tag=news)
+    # A loop over this person's own list runs past the render limit: their copy cannot be made.
+    Contact.objects.filter(pk=people[1].pk).update(custom_fields={"items": ["x" * 100] * 1000})
+    body = "<p>Hi {{ firstName }}</p>{% for i in items %}{% for j in items %}{{ j }}{% endfor %}{% endfor %}"
+    campaign = f.campaign(project, design_obj=f.design(project, fmt="html", body=body), tag_obj=news)
+    campaign_start(campaign=campaign)
+    result = _run(campaign)
+    assert result.sent == 2
+    assert result.failed == 1
+    failed = Message.objects.get(campaign=campaign, email=people[1].email)
+    assert failed.state == MessageState.FAILED
+    assert failed.error.startswith("the message could not be built")
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == [people[0].email, people[2].email]

@@ -345,6 +345,7 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
     assert connection is not None
     assert source is not None
     now = timezone.now()
+    refusal: ValidationError | None = None
     with transaction.atomic():
         won = Campaign.objects.filter(pk=campaign.pk, status__in=STARTABLE).update(
             status=CampaignStatus.SENDING,
@@ -365,7 +366,7 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
             queued, excluded = plan_campaign(campaign)
             if queued == 0:
                 detail = excluded_summary(excluded)
-                raise _refuse(
+                refusal = _refuse(
                     [
                         Problem(
                             "no_eligible_recipients",
@@ -374,9 +375,15 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
                         )
                     ]
                 )
-            Campaign.objects.filter(pk=campaign.pk).update(excluded=excluded)
-            campaign.excluded = excluded
-        _enqueue_send(campaign)
+                transaction.set_rollback(True)  # nothing of this start stays
+            else:
+                Campaign.objects.filter(pk=campaign.pk).update(excluded=excluded)
+                campaign.excluded = excluded
+        if refusal is None:
+            _enqueue_send(campaign)
+    if refusal is not None:
+        campaign.refresh_from_db()
+        raise refusal
     return campaign
 
 
@@ -435,10 +442,12 @@ def campaign_schedule(*, campaign: Campaign, scheduled_at: Any, zone: Any = None
 
 
 def campaign_unschedule(*, campaign: Campaign) -> Campaign:
-    Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(
+    unscheduled = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(
         status=CampaignStatus.DRAFT, scheduled_at=None, updated_at=timezone.now()
     )
     campaign.refresh_from_db()
+    if not unscheduled and campaign.status != CampaignStatus.DRAFT:  # a draft again is no change
+        raise Conflict(f"only a scheduled campaign can be unscheduled; this one is {campaign.status}")
     return campaign
 
 

@@ -87,6 +87,7 @@ class MessageBuilder:
         )
         project = campaign.project
         self.project_info = ProjectInfo.of(project)
+        self.project_info_from_name = project.default_from_name
         self.project = self.project_info.as_dict()
         self.compiled = compile_design(self.source, base={"project": self.project})
         self.marketing = not campaign.transactional
@@ -161,7 +162,7 @@ class MessageBuilder:
         campaign = self.campaign
         outgoing = assemble.Outgoing(
             from_email=campaign.from_email,
-            from_name=campaign.from_name,
+            from_name=campaign.from_name or self.project_info_from_name,
             reply_to=campaign.reply_to,
             to=message.email,
             subject=rendered.subject,
@@ -265,10 +266,7 @@ class Throttle:
             # up and the average holds to the limit; after an idle spell (more than a block
             # behind) they start from now, so an idle connection never turns into a burst.
             ConnectionThrottle.objects.filter(connection_id=self.connection_id).update(
-                next_slot=Case(
-                    When(next_slot__lt=now - span, then=Value(now)), default=F("next_slot")
-                )
-                + span
+                next_slot=Case(When(next_slot__lt=now - span, then=Value(now)), default=F("next_slot")) + span
             )
             end = ConnectionThrottle.objects.values_list("next_slot", flat=True).get(
                 connection_id=self.connection_id
@@ -416,10 +414,19 @@ def _send_one(
     result: RunResult,
 ) -> str:
     try:
-        links = builder.links(contact)
-        rendered = builder.render(contact, links)
-        outgoing = builder.assemble(message, rendered, links)
-        data = builder.sign(outgoing) if transport.signs else None
+        try:
+            links = builder.links(contact)
+            rendered = builder.render(contact, links)
+            outgoing = builder.assemble(message, rendered, links)
+            data = builder.sign(outgoing) if transport.signs else None
+        except (PermanentFailure, assemble.AssemblyError):
+            raise
+        except Exception as exc:
+            # This recipient's copy cannot be made (their data breaks a limit of the template,
+            # say): fail this one message with the reason rather than stall the campaign on it.
+            log.warning("message %s could not be built", message.pk, exc_info=True)
+            detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+            raise PermanentFailure(f"the message could not be built: {detail}") from exc
         throttle.wait()
         provider_id = transport.push(outgoing, data)
     except TransientFailure as exc:
