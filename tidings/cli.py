@@ -196,6 +196,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     children = [("web server", web)]
     if settings.TASKS_BACKEND != "immediate" and not args.no_worker:
         children += [(f"worker {n + 1}", worker_command()) for n in range(args.task_workers)]
+        _watch_sending()
     url = f"http://{_url_host(args.host)}:{args.port}"
     announce = f"Tidings is serving on {url} (links in emails use {settings.BASE_URL})"
     raise SystemExit(_supervise(children, ready=(url + "/healthz", announce)))
@@ -218,8 +219,17 @@ def cmd_worker(args: argparse.Namespace) -> None:
     except QueueUnavailable as exc:
         raise CommandError(str(exc), EXIT_UNAVAILABLE) from exc
     finite = args.burst or args.max_tasks is not None
+    if not finite:
+        _watch_sending()
     workers = [(f"worker {n + 1}", command) for n in range(args.processes)]
     raise SystemExit(_supervise(workers, until_all_done=finite))
+
+
+def _watch_sending() -> None:
+    """Campaigns that were sending when the workers stopped go on once they start."""
+    from tidings.sending.tasks import watch_sending
+
+    watch_sending()
 
 
 def _read_password(args: argparse.Namespace) -> str:

@@ -204,7 +204,14 @@ def campaign_update(*, campaign: Campaign, values: Mapping[str, Any]) -> Campaig
     for column, value in cleaned.items():
         setattr(campaign, column, value)
     _check_recipients(campaign.project, campaign)
-    campaign.save()
+    # Only while it is still a draft or scheduled: an edit never overwrites a start that
+    # happened since the campaign was read.
+    changed = Campaign.objects.filter(
+        pk=campaign.pk, status__in=(CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+    ).update(**cleaned, updated_at=timezone.now())
+    campaign.refresh_from_db()
+    if not changed:
+        raise Conflict(f"the campaign is {campaign.status} now and can no longer be changed")
     return campaign
 
 

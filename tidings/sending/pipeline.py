@@ -37,7 +37,8 @@ from django.utils import timezone
 
 from tidings.audience.activity import Activity, activity_record
 from tidings.audience.models import ActivityKind, Contact, ContactStatus
-from tidings.campaigns.models import Campaign, CampaignStatus
+from tidings.audience.services import is_suppressed
+from tidings.campaigns.models import Campaign, CampaignStatus, RecipientType
 from tidings.content.compiled import compile_design
 from tidings.content.rendering import DesignSource, Rendered
 from tidings.content.templating import ProjectInfo, render_context
@@ -49,6 +50,7 @@ from tidings.sending.models import (
     MessageState,
     ProviderConnection,
     SendingDomain,
+    SkipReason,
 )
 from tidings.sending.planner import skip_reason, with_opt_out
 from tidings.sending.transports import (
@@ -221,6 +223,17 @@ def release(owner: str) -> int:
     )
 
 
+def _hold(message_id: int, owner: str) -> bool:
+    """Renew the lease on one message right before it is pushed; False if it is no longer ours
+    to send (cancelled, or claimed by another worker after our lease ran out)."""
+    until = timezone.now() + timedelta(seconds=settings.SEND_LEASE_SECONDS)
+    return bool(
+        Message.objects.filter(pk=message_id, lease_owner=owner, state=MessageState.QUEUED).update(
+            lease_until=until
+        )
+    )
+
+
 def _record(message_id: int, owner: str, **values: Any) -> bool:
     """Write a message's outcome if ``owner`` still holds it; False if the lease was lost."""
     values.setdefault("lease_owner", "")
@@ -383,11 +396,16 @@ def _send_batch(
                 _record(message.pk, owner, state=MessageState.SKIPPED, skip_reason=reason)
                 result.skipped += 1
                 continue
+            if not _hold(message.pk, owner):
+                # Cancelled meanwhile, or the lease ran out and another worker has it: leave it.
+                return "lost"
             outcome = _send_one(message, contact, owner, builder, transport, throttle, result)
             if outcome == "sent" and contact is not None:
                 sent_activity.append(
                     Activity(contact.pk, ActivityKind.SENT, timezone.now(), campaign_id=campaign.pk)
                 )
+            elif outcome == "sent-unrecorded":
+                return "lost"  # our lease ran out mid-push: the rest of the batch is another's
             elif outcome and outcome != "sent":
                 return outcome
     finally:
@@ -397,10 +415,12 @@ def _send_batch(
 
 
 def _recheck(message: Message, contact: Contact | None, opted_out: bool, campaign: Campaign) -> str:
-    if message.contact_id is None:
-        return ""  # a transactional send to an address that is no contact
     if contact is None:
-        return "not_a_contact"  # deleted (or erased) since the send was planned
+        if campaign.transactional and campaign.recipient_type == RecipientType.EMAIL:
+            # A transactional send to an address that is no contact: unless it was erased since.
+            erased = is_suppressed(project=campaign.project, email_key=message.email_key)
+            return SkipReason.SUPPRESSED if erased else ""
+        return SkipReason.NOT_A_CONTACT  # deleted (or erased) since the send was planned
     return skip_reason(status=contact.status, transactional=campaign.transactional, opted_out=opted_out)
 
 
@@ -428,7 +448,15 @@ def _send_one(
             detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
             raise PermanentFailure(f"the message could not be built: {detail}") from exc
         throttle.wait()
-        provider_id = transport.push(outgoing, data)
+        try:
+            provider_id = transport.push(outgoing, data)
+        except (TransientFailure, PermanentFailure, ConnectionUnusable):
+            raise
+        except Exception as exc:
+            # Anything else the transport did not expect: try again later, and give up after
+            # the attempt limit, rather than crash the worker on this message again and again.
+            log.warning("pushing message %s failed unexpectedly", message.pk, exc_info=True)
+            raise TransientFailure(f"unexpected error: {type(exc).__name__}: {exc}") from exc
     except TransientFailure as exc:
         attempts = message.attempts + 1
         if attempts >= settings.SEND_MAX_ATTEMPTS:
@@ -472,6 +500,8 @@ def _send_one(
         sent_at=timezone.now(),
     ):
         log.warning("message %s was sent after its lease ran out", message.pk)
+        result.sent += 1
+        return "sent-unrecorded"
     result.sent += 1
     return "sent"
 

@@ -62,9 +62,17 @@ def campaign_send_task(project_id: int, campaign_id: int) -> dict[str, object]:
     result = run_campaign(campaign, max_seconds=SLICE_SECONDS)
     if result.stopped == "time":
         campaign_send_task.enqueue(project_id, campaign_id)
-    elif result.stopped == "waiting" and result.next_attempt_in is not None and can_defer():
-        when = timezone.now() + timedelta(seconds=result.next_attempt_in)
-        campaign_send_task.using(run_after=when).enqueue(project_id, campaign_id)
+    elif result.stopped == "waiting" and result.next_attempt_in is not None:
+        if can_defer():
+            when = timezone.now() + timedelta(seconds=result.next_attempt_in)
+            campaign_send_task.using(run_after=when).enqueue(project_id, campaign_id)
+        else:
+            # The immediate queue cannot run the retry later: pause, so a resume retries.
+            Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
+                status=CampaignStatus.PAUSED,
+                error="some messages failed for now and wait for a retry, which this task queue "
+                "cannot run later: resume the campaign to retry them",
+            )
     return {
         "campaignId": campaign_id,
         "sent": result.sent,
@@ -116,3 +124,14 @@ def campaign_start_task(project_id: int, campaign_id: int, scheduled_at: str) ->
         )
         return "failed"
     return "started"
+
+
+def watch_sending() -> int:
+    """Give every sending campaign a watch (a worker starting up calls this): a campaign whose
+    tasks were lost — a crash between a commit and its enqueue, a queue that was down — goes on."""
+    if not can_defer():
+        return 0
+    campaigns = list(Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("project_id", "pk"))
+    for project_id, campaign_id in campaigns:
+        campaign_watch_task.enqueue(project_id, campaign_id)
+    return len(campaigns)

@@ -19,6 +19,7 @@ import email.utils
 import re
 import smtplib
 import ssl
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -93,11 +94,19 @@ def _reply(error: bytes | str) -> str:
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
-def _smtp_failure(code: int, reply: str, *, stage: str) -> DeliveryError:
+def _smtp_failure(code: int, reply: str, *, stage: str, recipient: bool) -> DeliveryError:
+    """Sort an SMTP refusal. The address bounces only when the refusal is about the address:
+    5.1.x anywhere, or a 5xx to RCPT that is not a policy (5.7.x) refusal. A relay that will
+    not relay for us stops the campaign; a refused message (content, size, policy) fails alone."""
     text = f"{stage}: {code} {reply}".strip()
     if 400 <= code < 500:
         return TransientFailure(text)
-    return PermanentFailure(text, bounce=True)
+    enhanced = _ENHANCED.search(reply)
+    subject = enhanced.group(2) if enhanced else ""
+    if subject == "7" and "relay" in reply.lower():
+        return ConnectionUnusable(f"the relay refused to relay: {code} {reply}")
+    bounce = subject == "1" or (recipient and subject != "7" and code in (550, 551, 553, 554))
+    return PermanentFailure(text, bounce=bounce)
 
 
 class SmtpTransport:
@@ -146,8 +155,12 @@ class SmtpTransport:
             self.client.sendmail(outgoing.from_email, [outgoing.to], body)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
-            raise _smtp_failure(code, _reply(reply), stage="recipient refused") from exc
+            if code == 421:
+                self._drop()
+            raise _smtp_failure(code, _reply(reply), stage="recipient refused", recipient=True) from exc
         except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code == 421:
+                self._drop()
             if 400 <= exc.smtp_code < 500:
                 raise TransientFailure(f"sender refused: {exc.smtp_code} {_reply(exc.smtp_error)}") from exc
             reply = f"{exc.smtp_code} {_reply(exc.smtp_error)}"
@@ -155,10 +168,14 @@ class SmtpTransport:
                 f"{self.where} refused the sender {outgoing.from_email}: {reply}"
             ) from exc
         except smtplib.SMTPDataError as exc:
-            raise _smtp_failure(exc.smtp_code, _reply(exc.smtp_error), stage="message refused") from exc
+            if exc.smtp_code == 421:
+                self._drop()
+            reply = _reply(exc.smtp_error)
+            raise _smtp_failure(exc.smtp_code, reply, stage="message refused", recipient=False) from exc
         except smtplib.SMTPResponseException as exc:
             self._drop()
-            raise _smtp_failure(exc.smtp_code, _reply(exc.smtp_error), stage="server error") from exc
+            reply = _reply(exc.smtp_error)
+            raise _smtp_failure(exc.smtp_code, reply, stage="server error", recipient=False) from exc
         except (smtplib.SMTPException, OSError) as exc:
             # A dropped session or a timeout: whether the server kept the message is unknown.
             self._drop()
@@ -194,7 +211,11 @@ def anymail_kwargs(kind: str, options: dict[str, Any], secrets: dict[str, Any]) 
     if kind == ConnectionKind.SES:
         client: dict[str, Any] = {
             # The pipeline retries with its own backoff; boto's retries would only hide a 429.
-            "config": {"retries": {"mode": "standard", "total_max_attempts": 1}},
+            "config": {
+                "retries": {"mode": "standard", "total_max_attempts": 1},
+                "connect_timeout": 10,
+                "read_timeout": 30,
+            },
         }
         if options.get("endpointUrl"):
             client["endpoint_url"] = options["endpointUrl"]
@@ -226,6 +247,7 @@ def _status(exc: Any) -> int | None:
 
 
 def _retry_after(exc: Any) -> float | None:
+    """Seconds a provider asked to wait (``Retry-After``: seconds or an HTTP date); None if unreadable."""
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         value = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
@@ -235,11 +257,32 @@ def _retry_after(exc: Any) -> float | None:
         return None
     try:
         return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        from django.utils import timezone
+    except (TypeError, ValueError):
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return max(0.0, (parsed - datetime.now(UTC)).total_seconds())
 
-        return max(0.0, (parsed - timezone.now()).total_seconds()) if parsed else None
+
+# SES answers account-wide refusals with HTTP 400: they stop the campaign, or wait, not fail each message.
+_SES_STOP = frozenset(
+    {"SendingPausedException", "AccountSuspendedException", "MailFromDomainNotVerifiedException"}
+)
+_SES_WAIT = frozenset(
+    {"LimitExceededException", "TooManyRequestsException", "ThrottlingException", "Throttling"}
+)
+
+
+def _ses_error(exc: Any) -> tuple[str, str]:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return "", ""
+    error = response.get("Error", {})
+    return str(error.get("Code", "")), str(error.get("Message", ""))
 
 
 class AnymailTransport:
@@ -276,6 +319,13 @@ class AnymailTransport:
         except AnymailAPIError as exc:
             status = _status(exc)
             text = f"{self.kind} answered {status or 'nothing usable'}: {str(exc).splitlines()[0]}"
+            code, detail = _ses_error(exc)
+            if code in _SES_STOP or (code == "MessageRejected" and "not verified" in detail):
+                raise ConnectionUnusable(
+                    f"{self.kind} refused to send for this account: {code}: {detail}"
+                ) from exc
+            if code in _SES_WAIT:
+                raise TransientFailure(text, retry_after=_retry_after(exc)) from exc
             if status is None:
                 raise TransientFailure(text) from exc
             if status in (401, 403):
