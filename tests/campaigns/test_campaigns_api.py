@@ -19,7 +19,7 @@ from tidings.sending.models import Message, MessageState, ProviderConnection
 from tidings.sending.pipeline import run_campaign
 from tidings.sending.services import connection_create, connection_update
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 POSTAL = "1 Main St, Springfield"
 

@@ -21,7 +21,7 @@ from tidings.sending.models import Message, MessageState
 from tidings.sending.pipeline import run_campaign
 from tidings.sending.services import connection_create
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 TEMPLATE = (
     "<html><body><p>Hello {{ firstName | default: 'friend' }},</p>"

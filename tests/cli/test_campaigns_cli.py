@@ -22,7 +22,7 @@ from tidings.sending.models import Message, MessageState
 from tidings.sending.pipeline import run_campaign
 from tidings.sending.transports import outbox_folder
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 TEMPLATE = (
     "<html><body><p>Hello {{ customer | default: 'friend' }}, order {{ orderNumber }}.</p></body></html>"

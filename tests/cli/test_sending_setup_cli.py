@@ -13,7 +13,7 @@ from tidings.sending.domains import domain_records
 from tidings.sending.models import SendingDomain
 from tidings.sending.services import connection_create
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tidings.sending.pipeline import run_campaign
 from tidings.sending.services import connection_create
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # Django 6.1 deprecates get_connection()
 ]
 

@@ -15,7 +15,7 @@ from tidings.campaigns.services import campaign_cancel, campaign_pause, campaign
 from tidings.sending.models import Message, MessageState
 from tidings.sending.pipeline import run_campaign
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _ready(project: Any, smtp_server: Any, n: int = 5) -> tuple[Any, list[Contact]]:

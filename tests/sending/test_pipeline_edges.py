@@ -15,7 +15,7 @@ from tidings.sending import tasks, transports
 from tidings.sending.models import Message, MessageState
 from tidings.sending.pipeline import run_campaign
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _outbox_campaign(project: Any, n: int) -> tuple[Any, list[Contact]]:
