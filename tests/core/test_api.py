@@ -53,6 +53,9 @@ def test_key_acts_for_its_own_project_in_camel_case(api: ApiClient, project: Pro
         "brandColor": "#2f5d8a",
         "logoUrl": "",
         "defaultFromName": "",
+        "trackOpens": True,
+        "trackClicks": True,
+        "storeIp": False,
         "createdAt": body["createdAt"],
     }
 

@@ -172,6 +172,8 @@ def send(*, project: Project, payload: Mapping[str, Any]) -> dict[str, Any]:
     kind = values["recipient_type"]
     campaign = Campaign(project=project, origin=CampaignOrigin.API, **values)
     campaign.name = _name(campaign)
+    # A receipt's links go straight to their place: transactional mail has click tracking off.
+    campaign.track_clicks = not campaign.transactional
     if kind != RecipientType.EMAIL:
         services._check_recipients(project, campaign)
     contact: Contact | None = None

@@ -17,6 +17,10 @@ class Project(models.Model):
     brand_color = models.CharField(max_length=7, default="#2f5d8a")
     logo_url = models.URLField(max_length=500, blank=True)
     default_from_name = models.CharField(max_length=200, blank=True)
+    # Tracking, for every campaign of the project (a campaign may turn each off for itself).
+    track_opens = models.BooleanField(default=True)
+    track_clicks = models.BooleanField(default=True)
+    store_ip = models.BooleanField(default=False, help_text="keep the IP address of opens and clicks")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

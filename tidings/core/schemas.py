@@ -29,6 +29,9 @@ class ProjectOut(CamelSchema):
     brand_color: str
     logo_url: str
     default_from_name: str
+    track_opens: bool
+    track_clicks: bool
+    store_ip: bool
     created_at: datetime
 
 
@@ -39,6 +42,9 @@ class ProjectPatch(CamelIn):
     brand_color: str | None = Field(None, examples=["#2f5d8a"])
     logo_url: str | None = None
     default_from_name: str | None = None
+    track_opens: bool | None = Field(None, description="Add an open pixel to campaigns (each may opt out).")
+    track_clicks: bool | None = Field(None, description="Send links through the click redirect.")
+    store_ip: bool | None = Field(None, description="Keep the IP address of opens and clicks.")
 
 
 class ApiKeyOut(CamelSchema):

@@ -24,11 +24,24 @@ from tidings.core.selectors import API_KEY_PREFIX, hash_api_key
 
 HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?")
-PROJECT_FIELDS = ("name", "slug", "postal_address", "brand_color", "logo_url", "default_from_name")
+PROJECT_FIELDS = (
+    "name",
+    "slug",
+    "postal_address",
+    "brand_color",
+    "logo_url",
+    "default_from_name",
+    "track_opens",
+    "track_clicks",
+    "store_ip",
+)
 CAMEL = {
     "postal_address": "postalAddress",
     "brand_color": "brandColor",
     "logo_url": "logoUrl",
+    "track_opens": "trackOpens",
+    "track_clicks": "trackClicks",
+    "store_ip": "storeIp",
     "default_from_name": "defaultFromName",
 }
 
@@ -57,6 +70,9 @@ def _project_errors(values: dict[str, Any]) -> list[FieldError]:
             URLValidator(schemes=["https", "http"])(values["logo_url"])
         except DjangoValidationError:
             errors.append(FieldError("logoUrl", "must be an http(s) URL"))
+    for field in ("track_opens", "track_clicks", "store_ip"):
+        if field in values and not isinstance(values[field], bool):
+            errors.append(FieldError(CAMEL[field], "must be true or false"))
     for field, limit in (("postal_address", 1000), ("default_from_name", 200)):
         if len(values.get(field) or "") > limit:
             errors.append(FieldError(CAMEL[field], f"must be at most {limit} characters"))

@@ -7,7 +7,7 @@ Correctness rests on the message rows alone (DESIGN §4):
   workers never wait on each other; on SQLite writes are serial anyway);
 - just before sending it re-reads each recipient's status and topic choice,
   so an unsubscribe made a moment ago is honoured (the message is skipped);
-- each message is rendered → assembled → signed → pushed (``MessageBuilder``
+- each message is rendered → tracked → assembled → signed → pushed (``MessageBuilder``
   and a ``Transport``), then marked ``sent`` with the provider's id; a worker
   that dies leaves at most the message it was pushing unmarked, and its lease
   runs out so another worker takes the rest;
@@ -100,6 +100,13 @@ class MessageBuilder:
         )
         self.footer_address = self.marketing and "project.postalAddress" not in self.compiled.variables
         self.needs_footer = self.footer_link or self.footer_address
+        from tidings.tracking.links import LinkTracker
+
+        self.tracker = LinkTracker(
+            campaign,
+            clicks=campaign.track_clicks and project.track_clicks,
+            opens=campaign.track_opens and project.track_opens,
+        )
         self.from_domain = campaign.from_email.rpartition("@")[2].lower()
         self.keys: list[DkimKey] = []
         if signs:
@@ -155,6 +162,13 @@ class MessageBuilder:
         html = html[:end] + block + html[end:] if end >= 0 else html + block
         text = f"{rendered.text.rstrip()}\n\n--\n" + "\n".join(text_parts) + "\n"
         return Rendered(rendered.subject, rendered.preheader, html, text)
+
+    def track(self, message: Message, rendered: Rendered) -> Rendered:
+        """Links through the click redirect and an open pixel, as the campaign and project want."""
+        if not (self.tracker.clicks or self.tracker.opens):
+            return rendered
+        html = self.tracker.apply(rendered.html, message.pk)
+        return Rendered(rendered.subject, rendered.preheader, html, rendered.text)
 
     def assemble(self, message: Message, rendered: Rendered, links: dict[str, str]) -> assemble.Outgoing:
         headers: dict[str, str] = {}
@@ -436,7 +450,7 @@ def _send_one(
     try:
         try:
             links = builder.links(contact)
-            rendered = builder.render(contact, links)
+            rendered = builder.track(message, builder.render(contact, links))
             outgoing = builder.assemble(message, rendered, links)
             data = builder.sign(outgoing) if transport.signs else None
         except (PermanentFailure, assemble.AssemblyError):

@@ -72,3 +72,69 @@ def topics_choose(*, contact: Contact, chosen: set[int]) -> None:
         wanted = topic.pk in chosen
         if wanted != state["subscribed"] or not state["explicit"]:
             topic_set_subscription(topic=topic, contact=contact, subscribed=wanted)
+
+
+# -- opens and clicks -------------------------------------------------------------------------------
+
+
+def tracked_message(token: str) -> tuple[Any, int]:
+    """The message a pixel or link token names, and the link number; NotFound if forged or gone."""
+    from tidings.sending.models import Message
+    from tidings.tracking.tokens import read_message_token
+
+    try:
+        tracked = read_message_token(token)
+    except BadToken as exc:
+        raise NotFound("this link is not valid") from exc
+    message = (
+        Message.objects.select_related("campaign", "project")
+        .filter(pk=tracked.message_id, project_id=tracked.project_id)
+        .first()
+    )
+    if message is None:
+        raise NotFound("this link is not valid")
+    return message, tracked.link
+
+
+def link_target(message: Any, number: int) -> Any:
+    """The stored link of the message's campaign; NotFound for a number it does not have."""
+    from tidings.tracking.models import TrackedLink
+
+    link = TrackedLink.objects.filter(campaign_id=message.campaign_id, index=number).first()
+    if link is None:
+        raise NotFound("this link is not valid")
+    return link
+
+
+def event_record(
+    *, message: Any, kind: str, link: Any = None, user_agent: str, ip: str | None, method: str = "GET"
+) -> Any:
+    """Store one open or click; a person's first of each kind also counts as the contact's activity."""
+    from tidings.audience.activity import Activity, activity_record
+    from tidings.tracking.machines import is_machine
+    from tidings.tracking.models import TrackingEvent
+
+    now = timezone.now()
+    user_agent = "".join(c for c in user_agent if c.isprintable())[:500]
+    machine = is_machine(user_agent=user_agent, kind=kind, method=method, sent_at=message.sent_at, now=now)
+    first = (
+        not machine and not TrackingEvent.objects.filter(message=message, kind=kind, machine=False).exists()
+    )
+    event = TrackingEvent.objects.create(
+        project_id=message.project_id,
+        campaign_id=message.campaign_id,
+        message=message,
+        contact_id=message.contact_id,
+        kind=kind,
+        link=link,
+        occurred_at=now,
+        user_agent=user_agent,
+        ip=ip if message.project.store_ip else None,
+        machine=machine,
+    )
+    if first and message.contact_id is not None:
+        activity_record(
+            project=message.project_id,
+            activities=[Activity(message.contact_id, kind, now, campaign_id=message.campaign_id)],
+        )
+    return event

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 
 _LAYOUT = struct.Struct(">IQI")  # project (4 bytes), contact (8), campaign (4; 0 for none)
+_MESSAGE_LAYOUT = struct.Struct(">IQI")  # project (4 bytes), message (8), link number (4; 0: the pixel)
 _MAC_BYTES = 10
 
 
@@ -35,26 +36,38 @@ class Recipient:
     campaign_id: int | None
 
 
+@dataclass(frozen=True)
+class Tracked:
+    project_id: int
+    message_id: int
+    link: int  # 0 for the open pixel, else the campaign's link number
+
+
 @cache
-def _keys(secret: str) -> tuple[Cipher, bytes]:
-    root = hashlib.sha256(b"tidings.tracking.tokens/v1:" + secret.encode()).digest()
+def _keys(secret: str, purpose: bytes = b"recipient") -> tuple[Cipher, bytes]:
+    # A key per purpose: a recipient's token is never read as a message's, nor the other way.
+    label = (
+        b"tidings.tracking.tokens/v1:"
+        if purpose == b"recipient"
+        else b"tidings.tracking." + purpose + b"/v1:"
+    )
+    root = hashlib.sha256(label + secret.encode()).digest()
     cipher_key = hmac.new(root, b"cipher", hashlib.sha256).digest()[:16]
     mac_key = hmac.new(root, b"mac", hashlib.sha256).digest()
     # One block, enciphered alone: a permutation of the 16 bytes (the MAC, not the mode, keeps it whole).
     return Cipher(algorithms.AES(cipher_key), modes.ECB()), mac_key  # noqa: S305
 
 
-def recipient_token(*, project_id: int, contact_id: int, campaign_id: int | None = None) -> str:
-    cipher, mac_key = _keys(settings.SECRET_KEY)
-    block = _LAYOUT.pack(project_id, contact_id, campaign_id or 0)
+def _seal(block: bytes, purpose: bytes) -> str:
+    cipher, mac_key = _keys(settings.SECRET_KEY, purpose)
     encryptor = cipher.encryptor()
     sealed = encryptor.update(block) + encryptor.finalize()
     mac = hmac.new(mac_key, sealed, hashlib.sha256).digest()[:_MAC_BYTES]
     return base64.urlsafe_b64encode(sealed + mac).rstrip(b"=").decode()
 
 
-def read_token(token: str) -> Recipient:
-    cipher, mac_key = _keys(settings.SECRET_KEY)
+def _open(token: str, purpose: bytes) -> bytes:
+    cipher, mac_key = _keys(settings.SECRET_KEY, purpose)
     if len(token) != 35:
         raise BadToken("wrong length")
     try:
@@ -67,8 +80,26 @@ def read_token(token: str) -> Recipient:
     if not hmac.compare_digest(mac, hmac.new(mac_key, sealed, hashlib.sha256).digest()[:_MAC_BYTES]):
         raise BadToken("signature does not match")
     decryptor = cipher.decryptor()
-    project_id, contact_id, campaign_id = _LAYOUT.unpack(decryptor.update(sealed) + decryptor.finalize())
+    return decryptor.update(sealed) + decryptor.finalize()
+
+
+def recipient_token(*, project_id: int, contact_id: int, campaign_id: int | None = None) -> str:
+    return _seal(_LAYOUT.pack(project_id, contact_id, campaign_id or 0), b"recipient")
+
+
+def read_token(token: str) -> Recipient:
+    project_id, contact_id, campaign_id = _LAYOUT.unpack(_open(token, b"recipient"))
     return Recipient(project_id, contact_id, campaign_id or None)
+
+
+def message_token(*, project_id: int, message_id: int, link: int = 0) -> str:
+    """The token of a message's open pixel (``link=0``) or of one of its links."""
+    return _seal(_MESSAGE_LAYOUT.pack(project_id, message_id, link), b"message")
+
+
+def read_message_token(token: str) -> Tracked:
+    project_id, message_id, link = _MESSAGE_LAYOUT.unpack(_open(token, b"message"))
+    return Tracked(project_id, message_id, link)
 
 
 def unsubscribe_url(token: str) -> str:
@@ -77,3 +108,11 @@ def unsubscribe_url(token: str) -> str:
 
 def preferences_url(token: str) -> str:
     return f"{settings.BASE_URL.rstrip('/')}/p/{token}"
+
+
+def open_url(token: str) -> str:
+    return f"{settings.BASE_URL.rstrip('/')}/o/{token}.gif"
+
+
+def click_url(token: str) -> str:
+    return f"{settings.BASE_URL.rstrip('/')}/c/{token}"

@@ -9,7 +9,10 @@ token is the only key, and a bad one is a 404.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import base64
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -88,3 +91,61 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         "can_resubscribe": contact.status == "unsubscribed",
     }
     return _page(request, "tracking/preferences.html", context)
+
+
+# The smallest transparent GIF: 1×1, one colour.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD"])
+def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        message, number = services.tracked_message(token)
+    except NotFound:
+        return HttpResponse(status=404)
+    if number != 0:
+        return HttpResponse(status=404)  # a link's token is no pixel
+    services.event_record(
+        message=message,
+        kind="opened",
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        ip=_client_ip(request),
+        method=request.method or "GET",
+    )
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, max-age=0"
+    response["Pragma"] = "no-cache"
+    response["Expires"] = "0"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD"])
+def click(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        message, number = services.tracked_message(token)
+        if number == 0:
+            raise NotFound("a pixel's token is no link")
+        link = services.link_target(message, number)
+    except NotFound:
+        return _not_found(request)
+    parts = urlsplit(link.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return _not_found(request)  # only ever stored so; checked again all the same
+    services.event_record(
+        message=message,
+        kind="clicked",
+        link=link,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        ip=_client_ip(request),
+        method=request.method or "GET",
+    )
+    response = HttpResponseRedirect(link.url)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -56,6 +56,21 @@ class ProjectSettingsForm(forms.Form):
         widget=text_input(maxlength=200),
         help_text="The sender name recipients see unless a campaign sets its own.",
     )
+    track_opens = forms.BooleanField(
+        required=False,
+        label="Track opens",
+        help_text="Add an invisible image to campaigns to see who opens them (a campaign may turn it off).",
+    )
+    track_clicks = forms.BooleanField(
+        required=False,
+        label="Track clicks",
+        help_text="Send campaign links through Tidings to count clicks. Transactional mail never does.",
+    )
+    store_ip = forms.BooleanField(
+        required=False,
+        label="Keep IP addresses of opens and clicks",
+        help_text="Off by default: an IP address is personal data.",
+    )
 
     @classmethod
     def for_project(cls, project: Project) -> ProjectSettingsForm:
