@@ -245,3 +245,38 @@ def test_tracking_settings_are_changed_through_the_api(project, api) -> None:
     assert project.track_clicks is False
     assert project.track_opens is True
     assert api.patch("project", {"trackOpens": None}).status_code == 422
+
+
+def test_a_campaigns_results_count_people_and_machines_apart(project, outbox, api, other_api) -> None:
+    campaign, people = _send(project, n=3)
+    messages = {m.email: m for m in Message.objects.filter(campaign=campaign)}
+    Message.objects.filter(campaign=campaign).update(sent_at=timezone.now() - timedelta(hours=1))
+    client = Client()
+
+    def hit(person: Contact, link: int, agent: str = BROWSER) -> None:
+        token = message_token(project_id=project.pk, message_id=messages[person.email].pk, link=link)
+        client.get(f"/o/{token}.gif" if link == 0 else f"/c/{token}", headers={"user-agent": agent})
+
+    hit(people[0], 0)
+    hit(people[0], 0)
+    hit(people[0], 1)
+    hit(people[0], 1)
+    hit(people[1], 0)
+    hit(people[1], 2)
+    hit(people[2], 0, agent="Mozilla/5.0")  # Apple's proxy: a machine
+    from tidings.tracking.tokens import recipient_token
+
+    unsubscribe = recipient_token(project_id=project.pk, contact_id=people[2].pk, campaign_id=campaign.pk)
+    assert client.post(f"/u/{unsubscribe}", {"List-Unsubscribe": "One-Click"}).status_code == 200
+    client.post(f"/u/{unsubscribe}", {"List-Unsubscribe": "One-Click"})  # again: counted once
+
+    body = api.get(f"campaigns/{campaign.pk}/results").json()
+    assert body["sent"] == 3
+    assert body["opens"] == {"unique": 2, "total": 3, "machine": 1}
+    assert body["clicks"] == {"unique": 2, "total": 3, "machine": 0}
+    assert body["unsubscribes"] == 1
+    assert body["rates"]["open"] == round(2 / 3, 4)
+    assert body["rates"]["clickToOpen"] == 1.0
+    assert [(link["index"], link["unique"], link["total"]) for link in body["links"]] == [(1, 1, 2), (2, 1, 1)]
+    assert {point["kind"]: point["count"] for point in body["timeline"]} == {"opened": 3, "clicked": 3}
+    assert other_api.get(f"campaigns/{campaign.pk}/results").status_code == 404

@@ -211,6 +211,17 @@ def _recipients(campaign: Campaign, state: str | None, cursor: str | None, limit
     return {"items": items, "next_cursor": next_cursor}
 
 
+@campaigns.get(
+    "/{campaignId}/results",
+    response=schemas.ResultsOut,
+    summary="What became of a campaign: opens, clicks (people and machines apart), links, unsubscribes",
+)
+def campaign_results(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
+    from tidings.tracking.selectors import campaign_results as results
+
+    return results(_get(request, campaign_id))
+
+
 @campaigns.get("/{campaignId}/recipients", response=schemas.RecipientPage, summary="Each recipient's message")
 def campaign_recipients(
     request: HttpRequest,

@@ -151,3 +151,37 @@ class CampaignPage(CamelSchema):
 class RecipientPage(CamelSchema):
     items: list[RecipientOut]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class EventCounts(CamelSchema):
+    unique: int = Field(description="Messages with at least one, by a person.")
+    total: int = Field(description="Every one by a person.")
+    machine: int = Field(description="Those of privacy proxies and link scanners, kept apart.")
+
+
+class LinkResult(CamelSchema):
+    index: int
+    url: str
+    unique: int
+    total: int
+
+
+class TimelinePoint(CamelSchema):
+    hour: datetime
+    kind: str
+    count: int
+
+
+class ResultsOut(CamelSchema):
+    recipients: int
+    sent: int
+    failed: int
+    skipped: int
+    opens: EventCounts
+    clicks: EventCounts
+    unsubscribes: int
+    rates: dict[str, float | None] = Field(
+        description="open, click and unsubscribe over the messages sent; clickToOpen over unique opens."
+    )
+    links: list[LinkResult]
+    timeline: list[TimelinePoint]

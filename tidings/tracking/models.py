@@ -30,6 +30,7 @@ class TrackedLink(ProjectScopedModel):
 class EventKind(models.TextChoices):
     OPENED = "opened", "Opened"
     CLICKED = "clicked", "Clicked"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
 
 class TrackingEvent(ProjectScopedModel):
@@ -38,7 +39,7 @@ class TrackingEvent(ProjectScopedModel):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
     message = models.ForeignKey("sending.Message", on_delete=models.CASCADE, related_name="+")
     contact_id = models.BigIntegerField(null=True, blank=True)
-    kind = models.CharField(max_length=10, choices=EventKind.choices)
+    kind = models.CharField(max_length=15, choices=EventKind.choices)
     link = models.ForeignKey(TrackedLink, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     occurred_at = models.DateTimeField()
     user_agent = models.CharField(max_length=500, blank=True)

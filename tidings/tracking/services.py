@@ -138,3 +138,24 @@ def event_record(
             activities=[Activity(message.contact_id, kind, now, campaign_id=message.campaign_id)],
         )
     return event
+
+
+def unsubscribe_event(*, recipient: Recipient, contact: Contact, user_agent: str = "") -> None:
+    """Count an unsubscribe for the campaign whose message carried the link (if it still exists)."""
+    from tidings.sending.models import Message
+    from tidings.tracking.models import EventKind, TrackingEvent
+
+    if recipient.campaign_id is None:
+        return
+    message = Message.objects.filter(campaign_id=recipient.campaign_id, contact_id=contact.pk).first()
+    if message is None:
+        return
+    TrackingEvent.objects.create(
+        project_id=contact.project_id,
+        campaign_id=message.campaign_id,
+        message=message,
+        contact_id=contact.pk,
+        kind=EventKind.UNSUBSCRIBED,
+        occurred_at=timezone.now(),
+        user_agent="".join(c for c in user_agent if c.isprintable())[:500],
+    )

@@ -41,7 +41,7 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        project, contact, _recipient = services.recipient_from_token(token)
+        project, contact, recipient = services.recipient_from_token(token)
     except NotFound:
         return _not_found(request)
     context = {"project": project, "contact": contact, "preferences": preferences_url(token)}
@@ -54,7 +54,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             {**context, "error": "To unsubscribe, send List-Unsubscribe=One-Click."},
             status=400,
         )
-    services.unsubscribe(contact=contact)
+    if services.unsubscribe(contact=contact):
+        services.unsubscribe_event(
+            recipient=recipient, contact=contact, user_agent=request.META.get("HTTP_USER_AGENT", "")
+        )
     return _page(request, "tracking/unsubscribed.html", context)
 
 
@@ -63,14 +66,17 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        project, contact, _recipient = services.recipient_from_token(token)
+        project, contact, recipient = services.recipient_from_token(token)
     except NotFound:
         return _not_found(request)
     saved = ""
     if request.method == "POST":
         action = request.POST.get("action", "topics")
         if action == "unsubscribe":
-            services.unsubscribe(contact=contact)
+            if services.unsubscribe(contact=contact):
+                services.unsubscribe_event(
+                    recipient=recipient, contact=contact, user_agent=request.META.get("HTTP_USER_AGENT", "")
+                )
             saved = "You are unsubscribed from all our email."
         elif action == "resubscribe":
             services.resubscribe(contact=contact)
