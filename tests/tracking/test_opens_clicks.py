@@ -277,6 +277,7 @@ def test_a_campaigns_results_count_people_and_machines_apart(project, outbox, ap
     assert body["unsubscribes"] == 1
     assert body["rates"]["open"] == round(2 / 3, 4)
     assert body["rates"]["clickToOpen"] == 1.0
-    assert [(link["index"], link["unique"], link["total"]) for link in body["links"]] == [(1, 1, 2), (2, 1, 1)]
+    per_link = [(link["index"], link["unique"], link["total"]) for link in body["links"]]
+    assert per_link == [(1, 1, 2), (2, 1, 1)]
     assert {point["kind"]: point["count"] for point in body["timeline"]} == {"opened": 3, "clicked": 3}
     assert other_api.get(f"campaigns/{campaign.pk}/results").status_code == 404
