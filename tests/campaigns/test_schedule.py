@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from tests.campaigns.conftest import ok, refused
 from tests.conftest import ApiClient
 from tests.sending import factories as f
 from tests.sending.conftest import smtp_server  # noqa: F401
@@ -19,27 +20,6 @@ from tidings.sending.models import Message, MessageState, SendingDomain
 from tidings.sending.tasks import campaign_start_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def ready(project: Any, smtp_server: Any) -> Any:  # noqa: F811
-    f.verified_domain(project)
-    f.smtp_connection(project, smtp_server)
-    return smtp_server
-
-
-def refused(response: Any, path: str, status: int = 422) -> str:
-    assert response.status_code == status, response.content
-    problem = response.json()
-    assert problem["status"] == status
-    messages = [e["message"] for e in problem.get("errors", []) if e["path"] == path]
-    assert messages, f"no error at {path!r}: {problem}"
-    return " ".join(messages)
-
-
-def ok(response: Any, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    return response.json()
 
 
 def draft(api: ApiClient, project: Any, members: int = 3) -> dict[str, Any]:

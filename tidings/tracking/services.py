@@ -77,6 +77,11 @@ def topics_choose(*, contact: Contact, chosen: set[int]) -> None:
 # -- opens and clicks -------------------------------------------------------------------------------
 
 
+def clean_agent(user_agent: str) -> str:
+    """A user agent as stored: printable characters only, 500 at most (anyone can send anything)."""
+    return "".join(c for c in user_agent if c.isprintable())[:500]
+
+
 def tracked_message(token: str) -> tuple[Any, int]:
     """The message a pixel or link token names, and the link number; NotFound if forged or gone."""
     from tidings.sending.models import Message
@@ -115,7 +120,7 @@ def event_record(
     from tidings.tracking.models import TrackingEvent
 
     now = timezone.now()
-    user_agent = "".join(c for c in user_agent if c.isprintable())[:500]
+    user_agent = clean_agent(user_agent)
     machine = is_machine(user_agent=user_agent, kind=kind, method=method, sent_at=message.sent_at, now=now)
     first = (
         not machine and not TrackingEvent.objects.filter(message=message, kind=kind, machine=False).exists()
@@ -157,5 +162,5 @@ def unsubscribe_event(*, recipient: Recipient, contact: Contact, user_agent: str
         contact_id=contact.pk,
         kind=EventKind.UNSUBSCRIBED,
         occurred_at=timezone.now(),
-        user_agent="".join(c for c in user_agent if c.isprintable())[:500],
+        user_agent=clean_agent(user_agent),
     )
