@@ -56,6 +56,10 @@ def test_key_acts_for_its_own_project_in_camel_case(api: ApiClient, project: Pro
         "trackOpens": True,
         "trackClicks": True,
         "storeIp": False,
+        "softBounceLimit": 3,
+        "softBounceDays": 30,
+        "marketingPausedAt": None,
+        "marketingPausedReason": "",
         "createdAt": body["createdAt"],
     }
 

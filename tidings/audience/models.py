@@ -203,16 +203,34 @@ class SuppressionReason(models.TextChoices):
 
 
 class Suppression(ProjectScopedModel):
-    """An address that must never be mailed or re-imported, kept only as a hash."""
+    """An address that must never be mailed or re-imported. The hash is the key; the address is
+    kept for bounces and complaints so the list can be read, and never for an erased person."""
 
     email_hash = models.CharField(max_length=64)
+    email = models.CharField(max_length=254, blank=True)
     reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    detail = models.CharField(max_length=500, blank=True)  # e.g. the bounce's status and text
+    previous_status = models.CharField(max_length=20, blank=True)  # the contact's, restored on removal
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["project", "email_hash"], name="suppression_unique_per_project")
         ]
+
+
+class SuppressionRemoval(ProjectScopedModel):
+    """The record of an address taken off the suppression list: who, when and why."""
+
+    email = models.CharField(max_length=254, blank=True)
+    email_hash = models.CharField(max_length=64)
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    note = models.TextField()
+    removed_by = models.CharField(max_length=200)
+    removed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-removed_at", "-id"]
 
 
 class ImportStatus(models.TextChoices):

@@ -10,6 +10,8 @@ from tidings.audience.models import (
     Contact,
     ContactActivity,
     ContactTag,
+    Suppression,
+    SuppressionRemoval,
     Tag,
     Topic,
     TopicDefault,
@@ -134,3 +136,19 @@ def check_status(value: str | None) -> str | None:
     if value is not None and value not in ContactStatus.values:
         raise ValidationError.field("status", f"must be one of {', '.join(ContactStatus.values)}")
     return value
+
+
+def suppression_list(
+    *, project: Project, reason: str | None = None, search: str = ""
+) -> QuerySet[Suppression]:
+    """The project's suppression list, newest first; ``search`` matches part of an address."""
+    found = scoped(Suppression, project).order_by("-created_at", "-id")
+    if reason:
+        found = found.filter(reason=reason)
+    if search.strip():
+        found = found.filter(email__icontains=search.strip())
+    return found
+
+
+def suppression_removals(*, project: Project) -> QuerySet[SuppressionRemoval]:
+    return scoped(SuppressionRemoval, project).order_by("-removed_at", "-id")

@@ -24,6 +24,7 @@ from tidings.audience.models import (
     ContactTag,
     Suppression,
     SuppressionReason,
+    SuppressionRemoval,
     Tag,
     Topic,
     TopicDefault,
@@ -143,6 +144,90 @@ def is_suppressed(*, project: Project, email_key: str) -> bool:
     """The address was erased (or suppressed by hand): never add or mail it again."""
     digest = validation.email_hash(project.pk, email_key)
     return scoped(Suppression, project).filter(email_hash=digest).exists()
+
+
+# The contact status each reason of the list stands for.
+_SUPPRESSED_STATUS = {
+    SuppressionReason.BOUNCED: ContactStatus.BOUNCED,
+    SuppressionReason.COMPLAINED: ContactStatus.COMPLAINED,
+}
+
+
+def _email_key(email: str) -> str:
+    try:
+        return validation.normalize_email(email)[1]
+    except ValueError:
+        return email.strip().lower()  # a provider may report what we could not have sent; match it as given
+
+
+@transaction.atomic
+def suppress(
+    *, project: Project, email: str, reason: str, detail: str = "", contact: Contact | None = None
+) -> Suppression:
+    """Put an address on the suppression list for a hard bounce or a complaint, and mark its contact.
+
+    A complaint outranks a bounce: a bounced contact who complains becomes ``complained``;
+    a complained one stays so. Nothing is ever mailed to either again, and no import or
+    upsert brings them back.
+    """
+    key = _email_key(email)
+    if contact is None:
+        contact = scoped(Contact, project).filter(email_key=key).first()
+    status = _SUPPRESSED_STATUS[SuppressionReason(reason)]
+    previous = contact.status if contact is not None else ""
+    suppression, created = Suppression.objects.get_or_create(
+        project=project,
+        email_hash=validation.email_hash(project.pk, key),
+        defaults={
+            "email": email.strip()[:254],
+            "reason": reason,
+            "detail": detail[:500],
+            "previous_status": previous if previous not in SUPPRESSED_STATUSES else "",
+        },
+    )
+    if (
+        not created
+        and reason == SuppressionReason.COMPLAINED
+        and suppression.reason == SuppressionReason.BOUNCED
+    ):
+        suppression.reason, suppression.detail = reason, detail[:500]
+        suppression.save(update_fields=["reason", "detail"])
+    if contact is not None and contact.status != ContactStatus.COMPLAINED and contact.status != status:
+        Contact.objects.filter(pk=contact.pk).update(status=status, updated_at=timezone.now())
+        contact.status = status
+    return suppression
+
+
+@transaction.atomic
+def suppression_remove(
+    *, project: Project, suppression_id: int, note: str, removed_by: str
+) -> SuppressionRemoval:
+    """Take an address off the list, with a note saying why; the removal is kept on record.
+
+    Its contact, if any, gets back the status it had before (never ``subscribed`` without
+    it having been so), or ``non-subscribed``.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError.field("note", "say why the address may be mailed again")
+    suppression = scoped(Suppression, project).select_for_update().filter(pk=suppression_id).first()
+    if suppression is None:
+        raise NotFound(f"no suppression with id {suppression_id} in this project")
+    removal = SuppressionRemoval.objects.create(
+        project=project,
+        email=suppression.email,
+        email_hash=suppression.email_hash,
+        reason=suppression.reason,
+        note=note[:5000],
+        removed_by=removed_by[:200],
+    )
+    if suppression.email:
+        restored = suppression.previous_status or ContactStatus.NON_SUBSCRIBED
+        scoped(Contact, project).filter(
+            email_key=_email_key(suppression.email), status__in=SUPPRESSED_STATUSES
+        ).update(status=restored, updated_at=timezone.now())
+    suppression.delete()
+    return removal
 
 
 def _suppressed_error(path: str) -> ValidationError:

@@ -294,6 +294,10 @@ def campaign_preflight(campaign: Campaign, *, count_recipients: bool = True) -> 
                 "marketing email must carry the sender's postal address: set it in Settings → Project",
             )
         )
+    if not campaign.transactional and project.marketing_paused_at is not None:
+        problems.append(
+            Problem("marketing_paused", "project.marketingPaused", marketing_paused_text(project))
+        )
     counts: dict[str, Any] = {"eligible": None, "excluded": {}, "notices": []}
     if connection is not None and connection.kind == ConnectionKind.OUTBOX:
         counts["notices"].append(
@@ -470,8 +474,17 @@ def campaign_pause(*, campaign: Campaign) -> Campaign:
     return campaign
 
 
+def marketing_paused_text(project: Project) -> str:
+    return (
+        f"marketing sends are paused for this project: {project.marketing_paused_reason or 'by an admin'}; "
+        "lift the pause in Settings → Project once the cause is dealt with"
+    )
+
+
 def campaign_resume(*, campaign: Campaign) -> Campaign:
     """Go on with the next unsent message (also after a failure, once its cause is fixed)."""
+    if not campaign.transactional and campaign.project.marketing_paused_at is not None:
+        raise Conflict(marketing_paused_text(campaign.project))
     if campaign.status == CampaignStatus.FAILED and campaign.started_at is None:
         # It failed before it started (at its scheduled time): start it now, or say why not.
         with transaction.atomic():

@@ -21,6 +21,12 @@ class Project(models.Model):
     track_opens = models.BooleanField(default=True)
     track_clicks = models.BooleanField(default=True)
     store_ip = models.BooleanField(default=False, help_text="keep the IP address of opens and clicks")
+    # Soft bounces: this many within this many days and the address counts as bounced.
+    soft_bounce_limit = models.PositiveSmallIntegerField(default=3)
+    soft_bounce_days = models.PositiveSmallIntegerField(default=30)
+    # Set when a campaign's complaint rate passed the limit: no marketing mail until lifted.
+    marketing_paused_at = models.DateTimeField(null=True, blank=True)
+    marketing_paused_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -32,6 +32,12 @@ class ProjectOut(CamelSchema):
     track_opens: bool
     track_clicks: bool
     store_ip: bool
+    soft_bounce_limit: int
+    soft_bounce_days: int
+    marketing_paused_at: datetime | None = Field(
+        description="Set when a campaign's complaint rate paused marketing sends; null when they may go."
+    )
+    marketing_paused_reason: str
     created_at: datetime
 
 
@@ -45,6 +51,10 @@ class ProjectPatch(CamelIn):
     track_opens: bool | None = Field(None, description="Add an open pixel to campaigns (each may opt out).")
     track_clicks: bool | None = Field(None, description="Send links through the click redirect.")
     store_ip: bool | None = Field(None, description="Keep the IP address of opens and clicks.")
+    soft_bounce_limit: int | None = Field(
+        None, description="This many soft bounces within `softBounceDays` and the address counts as bounced."
+    )
+    soft_bounce_days: int | None = Field(None, description="The window of `softBounceLimit`, in days.")
 
 
 class ApiKeyOut(CamelSchema):

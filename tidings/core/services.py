@@ -34,6 +34,8 @@ PROJECT_FIELDS = (
     "track_opens",
     "track_clicks",
     "store_ip",
+    "soft_bounce_limit",
+    "soft_bounce_days",
 )
 CAMEL = {
     "postal_address": "postalAddress",
@@ -43,6 +45,8 @@ CAMEL = {
     "track_clicks": "trackClicks",
     "store_ip": "storeIp",
     "default_from_name": "defaultFromName",
+    "soft_bounce_limit": "softBounceLimit",
+    "soft_bounce_days": "softBounceDays",
 }
 
 
@@ -54,6 +58,9 @@ def _project_errors(values: dict[str, Any]) -> list[FieldError]:
             errors.append(FieldError("name", "must not be empty"))
         elif len(name) > 200:
             errors.append(FieldError("name", "must be at most 200 characters"))
+    for field, top in (("soft_bounce_limit", 100), ("soft_bounce_days", 365)):
+        if field in values and (values[field] is None or not 1 <= values[field] <= top):
+            errors.append(FieldError(CAMEL[field], f"must be a whole number from 1 to {top}"))
     if "slug" in values and not SLUG.fullmatch(values["slug"] or ""):
         errors.append(
             FieldError(

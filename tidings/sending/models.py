@@ -126,6 +126,8 @@ class Message(ProjectScopedModel):
         indexes = [
             models.Index(fields=["campaign", "state", "id"], name="message_campaign_state"),
             models.Index(fields=["contact", "state"], name="message_contact_state"),
+            # Provider webhooks name the message by the provider's id.
+            models.Index(fields=["project", "provider_message_id"], name="message_provider_id"),
         ]
 
     def __str__(self) -> str:

@@ -36,7 +36,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from tidings.audience.activity import Activity, activity_record
-from tidings.audience.models import ActivityKind, Contact, ContactStatus
+from tidings.audience.models import ActivityKind, Contact
 from tidings.audience.services import is_suppressed
 from tidings.campaigns.models import Campaign, CampaignStatus, RecipientType
 from tidings.content.compiled import compile_design
@@ -492,10 +492,8 @@ def _send_one(
             message.pk, owner, state=MessageState.FAILED, attempts=message.attempts + 1, error=exc.message
         )
         result.failed += 1
-        if exc.bounce and contact is not None:
-            Contact.objects.filter(pk=contact.pk).exclude(status=ContactStatus.COMPLAINED).update(
-                status=ContactStatus.BOUNCED, updated_at=timezone.now()
-            )
+        if exc.bounce or exc.code.startswith("5.7"):
+            _refusal_record(builder.campaign, message, exc)
         return ""
     except ConnectionUnusable as exc:
         _fail_campaign(builder.campaign, exc.message)
@@ -518,6 +516,26 @@ def _send_one(
         return "sent-unrecorded"
     result.sent += 1
     return "sent"
+
+
+def _refusal_record(campaign: Campaign, message: Message, exc: PermanentFailure) -> None:
+    """A refusal at sending is a bounce like one reported later: the address is suppressed, or
+    (5.7.x, a policy refusal) the project is alerted."""
+    from tidings.tracking.delivery import DeliveryEvent, delivery_event_record
+    from tidings.tracking.models import BounceType, EventKind, EventSource
+
+    delivery_event_record(
+        project=campaign.project,
+        event=DeliveryEvent(
+            kind=EventKind.BOUNCED,
+            message_id=message.pk,
+            bounce_type="" if exc.code.startswith("5.7") else BounceType.HARD,
+            status_code=exc.code,
+            detail=exc.message,
+        ),
+        source=EventSource.SMTP,
+        connection_id=campaign.connection_id,
+    )
 
 
 def _fail_campaign(campaign: Campaign, reason: str) -> None:

@@ -44,9 +44,13 @@ class TransientFailure(DeliveryError):
 
 
 class PermanentFailure(DeliveryError):
-    def __init__(self, message: str, *, bounce: bool = False) -> None:
+    """Refused for good. ``bounce``: the refusal is about the address; ``code``: the reply's
+    enhanced status code (or its reply code) when there was one."""
+
+    def __init__(self, message: str, *, bounce: bool = False, code: str = "") -> None:
         super().__init__(message)
         self.bounce = bounce
+        self.code = code
 
 
 class ConnectionUnusable(DeliveryError):
@@ -106,7 +110,7 @@ def _smtp_failure(code: int, reply: str, *, stage: str, recipient: bool) -> Deli
     if subject == "7" and "relay" in reply.lower():
         return ConnectionUnusable(f"the relay refused to relay: {code} {reply}")
     bounce = subject == "1" or (recipient and subject != "7" and code in (550, 551, 553, 554))
-    return PermanentFailure(text, bounce=bounce)
+    return PermanentFailure(text, bounce=bounce, code=enhanced.group(0) if enhanced else str(code))
 
 
 class SmtpTransport:
