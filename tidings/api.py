@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 from tidings.audience import api as audience_api
 from tidings.audience import api_imports as imports_api
 from tidings.audience import api_segments as segments_api
+from tidings.audience import api_suppressions as suppressions_api
 from tidings.campaigns import api as campaigns_api
 from tidings.content import api as content_api
 from tidings.core import selectors, services
@@ -34,6 +35,7 @@ from tidings.core.models import ApiKey
 from tidings.drafts import api as drafts_api
 from tidings.sending import api as sending_api
 from tidings.sending import api_domains
+from tidings.tracking import api as tracking_api
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +239,7 @@ def problem_middleware(get_response: Callable[[HttpRequest], HttpResponse]) -> C
 
 
 api.add_router("/", project_router)
+api.add_router("/", tracking_api.marketing)
 api.add_router("/api-keys", api_keys_router)
 api.add_router("/contacts", audience_api.contacts)
 api.add_router("/tags", audience_api.tags)
@@ -250,3 +253,5 @@ api.add_router("/connections", sending_api.router)
 api.add_router("/domains", api_domains.router)
 api.add_router("/campaigns", campaigns_api.campaigns)
 api.add_router("/sending", campaigns_api.sending)
+api.add_router("/suppressions", suppressions_api.router)
+api.add_router("/alerts", tracking_api.alerts)
