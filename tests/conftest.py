@@ -19,6 +19,7 @@ from django.test import Client
 
 from tidings.core import services
 from tidings.core.models import ApiKey, Project, Role
+from tidings.tracking.services import forget_links
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -29,6 +30,14 @@ def need(service: str, reason: str) -> None:
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _tracking_written_at_once(settings: Any) -> None:
+    """Opens and clicks are stored in their request, so a test sees them at once (the batched
+    writer has its own tests in tests/tracking/test_recorder.py)."""
+    settings.TRACKING_FLUSH_SECONDS = 0
+    forget_links()
 
 
 # -- tenants --------------------------------------------------------------------

@@ -154,6 +154,8 @@ API_KEY_TOUCH_SECONDS = 60
 AI_ALLOWED_HOSTS = config.env_list(ENV, "TIDINGS_AI_ALLOWED_HOSTS") or []
 # A CA bundle to verify SMTP relays' certificates against (an internal CA); else the system's.
 SMTP_CA_FILE = ENV.get("TIDINGS_SMTP_CA_FILE", "")
+# Opens and clicks are written in batches this often (seconds); 0 writes each in its request.
+TRACKING_FLUSH_SECONDS = config.env_number(ENV, "TIDINGS_TRACKING_FLUSH_SECONDS", 0.5)
 # Sending domains: the resolver that checks their DNS records ("ip" or "ip:port"; empty:
 # the system's), what SPF should include, and where the return-path CNAME points.
 DNS_RESOLVER = ENV.get("TIDINGS_DNS_RESOLVER", "")

@@ -84,7 +84,7 @@ def test_a_click_redirects_to_the_stored_link_and_counts_once_for_the_contact(pr
     campaign, people = _send(project)
     message = Message.objects.get(campaign=campaign, email=people[0].email)
     Message.objects.filter(pk=message.pk).update(sent_at=timezone.now() - timedelta(minutes=5))
-    token = message_token(project_id=project.pk, message_id=message.pk, link=1)
+    token = message_token(project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk, link=1)
     client = Client(enforce_csrf_checks=True)
     response = client.get(f"/c/{token}", headers={"user-agent": BROWSER})
     assert response.status_code == 302
@@ -101,19 +101,20 @@ def test_a_click_redirects_to_the_stored_link_and_counts_once_for_the_contact(pr
 @pytest.mark.parametrize(
     "forge",
     [
-        lambda p, m: message_token(project_id=p, message_id=m, link=99),  # no such link
-        lambda p, m: message_token(project_id=p, message_id=m, link=0),  # the pixel's token
-        lambda p, m: message_token(project_id=p + 1, message_id=m, link=1),  # another project
-        lambda p, m: message_token(project_id=p, message_id=m + 999, link=1),  # no such message
-        lambda p, m: "x" * 35,
-        lambda p, m: "//evil.com",
-        lambda p, m: "javascript:alert(1)",
+        lambda p, m, c: message_token(project_id=p, message_id=m, campaign_id=c, link=99),  # no such link
+        lambda p, m, c: message_token(project_id=p, message_id=m, campaign_id=c, link=0),  # the pixel's
+        lambda p, m, c: message_token(project_id=p + 1, message_id=m, campaign_id=c, link=1),  # other project
+        lambda p, m, c: message_token(project_id=p, message_id=m, campaign_id=c + 999, link=1),  # no campaign
+        lambda p, m, c: message_token(project_id=p, message_id=m, link=1),  # names no campaign
+        lambda p, m, c: "x" * 35,
+        lambda p, m, c: "//evil.com",
+        lambda p, m, c: "javascript:alert(1)",
     ],
 )
 def test_a_forged_or_unknown_click_is_a_404_never_a_redirect(project, outbox, forge) -> None:
     campaign, _people = _send(project, n=1)
     message = Message.objects.get(campaign=campaign)
-    token = forge(project.pk, message.pk)
+    token = forge(project.pk, message.pk, campaign.pk)
     response = Client().get(f"/c/{token}")
     assert response.status_code == 404
     assert "Location" not in response
@@ -123,7 +124,7 @@ def test_a_forged_or_unknown_click_is_a_404_never_a_redirect(project, outbox, fo
 def test_every_changed_character_of_a_click_token_is_refused(project, outbox) -> None:
     campaign, _people = _send(project, n=1)
     message = Message.objects.get(campaign=campaign)
-    token = message_token(project_id=project.pk, message_id=message.pk, link=1)
+    token = message_token(project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk, link=1)
     client = Client()
     for i in range(len(token)):
         other = "A" if token[i] != "A" else "B"
@@ -133,7 +134,7 @@ def test_every_changed_character_of_a_click_token_is_refused(project, outbox) ->
 def test_the_pixel_is_a_gif_that_is_never_cached(project, outbox) -> None:
     campaign, people = _send(project, n=1)
     message = Message.objects.get(campaign=campaign)
-    token = message_token(project_id=project.pk, message_id=message.pk)
+    token = message_token(project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk)
     response = Client().get(f"/o/{token}.gif", headers={"user-agent": BROWSER})
     assert response.status_code == 200
     assert response["Content-Type"] == "image/gif"
@@ -158,7 +159,7 @@ def test_the_pixel_is_a_gif_that_is_never_cached(project, outbox) -> None:
 def test_proxy_opens_are_flagged_and_move_no_activity(project, outbox, agent, method) -> None:
     campaign, people = _send(project, n=1)
     message = Message.objects.get(campaign=campaign)
-    token = message_token(project_id=project.pk, message_id=message.pk)
+    token = message_token(project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk)
     getattr(Client(), method.lower())(f"/o/{token}.gif", headers={"user-agent": agent})
     [event] = TrackingEvent.objects.all()
     assert event.machine is True
@@ -169,7 +170,7 @@ def test_a_click_seconds_after_delivery_is_a_scanner(project, outbox) -> None:
     campaign, _people = _send(project, n=1)
     message = Message.objects.get(campaign=campaign)
     Message.objects.filter(pk=message.pk).update(sent_at=timezone.now())
-    token = message_token(project_id=project.pk, message_id=message.pk, link=2)
+    token = message_token(project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk, link=2)
     assert Client().get(f"/c/{token}", headers={"user-agent": BROWSER}).status_code == 302
     assert TrackingEvent.objects.get().machine is True
 
@@ -177,7 +178,7 @@ def test_a_click_seconds_after_delivery_is_a_scanner(project, outbox) -> None:
 def test_an_event_from_anyone_is_stored_as_plain_text(project, outbox) -> None:
     campaign, _people = _send(project, n=1)
     message = Message.objects.get(campaign=campaign)
-    token = message_token(project_id=project.pk, message_id=message.pk)
+    token = message_token(project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk)
     Client().get(f"/o/{token}.gif", headers={"user-agent": "<svg onload=alert(1)>\x00" + "x" * 900})
     event = TrackingEvent.objects.get()
     assert event.user_agent.startswith("<svg onload=alert(1)>x")
@@ -189,7 +190,7 @@ def test_ip_addresses_are_kept_only_when_the_project_says_so(project, outbox) ->
     project.save()
     campaign, _people = _send(project, n=1)
     message = Message.objects.get(campaign=campaign)
-    token = message_token(project_id=project.pk, message_id=message.pk)
+    token = message_token(project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk)
     Client(REMOTE_ADDR="203.0.113.7").get(f"/o/{token}.gif", headers={"user-agent": BROWSER})
     assert TrackingEvent.objects.get().ip == "203.0.113.7"
 
@@ -231,7 +232,7 @@ def test_an_open_puts_the_contact_in_an_opened_within_7_days_segment(project, ou
     filters = {"match": "all", "conditions": [opened]}
     assert list(segment_contacts(project=project, filters=filters)) == []
     message = Message.objects.get(campaign=campaign, email=people[1].email)
-    token = message_token(project_id=project.pk, message_id=message.pk)
+    token = message_token(project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk)
     Client().get(f"/o/{token}.gif", headers={"user-agent": BROWSER})
     assert [c.email for c in segment_contacts(project=project, filters=filters)] == [people[1].email]
 
@@ -254,7 +255,9 @@ def test_a_campaigns_results_count_people_and_machines_apart(project, outbox, ap
     client = Client()
 
     def hit(person: Contact, link: int, agent: str = BROWSER) -> None:
-        token = message_token(project_id=project.pk, message_id=messages[person.email].pk, link=link)
+        token = message_token(
+            project_id=project.pk, message_id=messages[person.email].pk, campaign_id=campaign.pk, link=link
+        )
         client.get(f"/o/{token}.gif" if link == 0 else f"/c/{token}", headers={"user-agent": agent})
 
     hit(people[0], 0)

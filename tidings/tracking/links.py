@@ -19,7 +19,7 @@ from django.db.models import Max
 
 from tidings.campaigns.models import Campaign
 from tidings.tracking.models import TrackedLink
-from tidings.tracking.tokens import click_url, message_token, open_url
+from tidings.tracking.tokens import MAX_LINK, click_url, message_token, open_url
 
 _HREF = re.compile(r"(<a\b[^>]*?\bhref\s*=\s*)([\"'])(.*?)\2", re.IGNORECASE | re.DOTALL)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
@@ -45,7 +45,8 @@ class LinkTracker:
             TrackedLink.objects.filter(campaign=campaign).values_list("url", "index")
         )
 
-    def number(self, url: str) -> int:
+    def number(self, url: str) -> int | None:
+        """The link's number in its campaign, numbering it if new; None past the most a token holds."""
         known = self.numbers.get(url)
         if known is not None:
             return known
@@ -56,6 +57,8 @@ class LinkTracker:
                 self.numbers[url] = existing.index
                 return existing.index
             top = TrackedLink.objects.filter(campaign=self.campaign).aggregate(top=Max("index"))["top"] or 0
+            if top >= MAX_LINK:
+                return None  # 65,535 different links in one campaign: the rest go out untracked
             try:
                 with transaction.atomic():
                     TrackedLink.objects.create(
@@ -72,20 +75,24 @@ class LinkTracker:
         raise RuntimeError("could not number a link")  # five collisions in a row: give up on this copy
 
     def apply(self, html: str, message_id: int) -> str:
-        project_id = self.campaign.project_id
+        project_id, campaign_id = self.campaign.project_id, self.campaign.pk
         if self.clicks:
 
             def swap(match: re.Match[str]) -> str:
                 url = htmllib.unescape(match.group(3)).strip()
-                if not trackable(url):
+                number = self.number(url) if trackable(url) else None
+                if number is None:
                     return match.group(0)
-                token = message_token(project_id=project_id, message_id=message_id, link=self.number(url))
+                token = message_token(
+                    project_id=project_id, message_id=message_id, link=number, campaign_id=campaign_id
+                )
                 return f"{match.group(1)}{match.group(2)}{click_url(token)}{match.group(2)}"
 
             html = _HREF.sub(swap, html)
         if self.opens:
+            token = message_token(project_id=project_id, message_id=message_id, campaign_id=campaign_id)
             pixel = (
-                f'<img src="{open_url(message_token(project_id=project_id, message_id=message_id))}" '
+                f'<img src="{open_url(token)}" '
                 'width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">'
             )
             ends = list(_BODY_END.finditer(html))

@@ -82,67 +82,74 @@ def clean_agent(user_agent: str) -> str:
     return "".join(c for c in user_agent if c.isprintable())[:500]
 
 
-def tracked_message(token: str) -> tuple[Any, int]:
-    """The message a pixel or link token names, and the link number; NotFound if forged or gone."""
-    from tidings.sending.models import Message
+def tracked(token: str) -> Any:
+    """What a pixel or link token names (project, message, link number); NotFound if forged."""
     from tidings.tracking.tokens import read_message_token
 
     try:
-        tracked = read_message_token(token)
+        return read_message_token(token)
     except BadToken as exc:
         raise NotFound("this link is not valid") from exc
-    message = (
-        Message.objects.select_related("campaign", "project")
-        .filter(pk=tracked.message_id, project_id=tracked.project_id)
-        .first()
-    )
-    if message is None:
-        raise NotFound("this link is not valid")
-    return message, tracked.link
 
 
-def link_target(message: Any, number: int) -> Any:
-    """The stored link of the message's campaign; NotFound for a number it does not have."""
+# A campaign's links by number, per process: a stored link never changes, so a click needs no
+# query once its campaign's links are here. A number not yet here (a link numbered since) reloads.
+_LINKS: dict[tuple[int, int], dict[int, tuple[int, str]]] = {}
+_LINKS_CAMPAIGNS = 256
+
+
+def _campaign_link(project_id: int, campaign_id: int, number: int) -> tuple[int, str] | None:
     from tidings.tracking.models import TrackedLink
 
-    link = TrackedLink.objects.filter(campaign_id=message.campaign_id, index=number).first()
+    links = _LINKS.get((project_id, campaign_id))
+    if links is None or number not in links:
+        links = {
+            index: (pk, url)
+            for pk, index, url in TrackedLink.objects.filter(
+                project_id=project_id, campaign_id=campaign_id
+            ).values_list("pk", "index", "url")
+        }
+        if len(_LINKS) >= _LINKS_CAMPAIGNS:
+            _LINKS.clear()
+        _LINKS[project_id, campaign_id] = links
+    return links.get(number)
+
+
+def forget_links() -> None:
+    """Drop the cached links (a test database reuses campaign ids after a rollback)."""
+    _LINKS.clear()
+
+
+def click_target(token: str) -> tuple[Any, int, str]:
+    """The token, and the id and URL of the stored link it names: only ever a link of the
+    message's own campaign. NotFound for a forged token, a pixel's, or a number it does not have."""
+    hit = tracked(token)
+    if hit.link == 0 or hit.campaign_id == 0:
+        raise NotFound("this token names no link")
+    link = _campaign_link(hit.project_id, hit.campaign_id, hit.link)
     if link is None:
         raise NotFound("this link is not valid")
-    return link
+    return hit, link[0], link[1]
 
 
-def event_record(
-    *, message: Any, kind: str, link: Any = None, user_agent: str, ip: str | None, method: str = "GET"
-) -> Any:
-    """Store one open or click; a person's first of each kind also counts as the contact's activity."""
-    from tidings.audience.activity import Activity, activity_record
-    from tidings.tracking.machines import is_machine
-    from tidings.tracking.models import TrackingEvent
+def hit_record(
+    *, token: Any, kind: str, link_id: int | None, user_agent: str, ip: str | None, method: str
+) -> None:
+    """Hand one open or click to the recorder (written in the next batch)."""
+    from tidings.tracking.recorder import Hit, recorder
 
-    now = timezone.now()
-    user_agent = clean_agent(user_agent)
-    machine = is_machine(user_agent=user_agent, kind=kind, method=method, sent_at=message.sent_at, now=now)
-    first = (
-        not machine and not TrackingEvent.objects.filter(message=message, kind=kind, machine=False).exists()
-    )
-    event = TrackingEvent.objects.create(
-        project_id=message.project_id,
-        campaign_id=message.campaign_id,
-        message=message,
-        contact_id=message.contact_id,
-        kind=kind,
-        link=link,
-        occurred_at=now,
-        user_agent=user_agent,
-        ip=ip if message.project.store_ip else None,
-        machine=machine,
-    )
-    if first and message.contact_id is not None:
-        activity_record(
-            project=message.project_id,
-            activities=[Activity(message.contact_id, kind, now, campaign_id=message.campaign_id)],
+    recorder.add(
+        Hit(
+            project_id=token.project_id,
+            message_id=token.message_id,
+            kind=kind,
+            link_id=link_id,
+            at=timezone.now(),
+            user_agent=clean_agent(user_agent),
+            ip=ip,
+            method=method,
         )
-    return event
+    )
 
 
 def unsubscribe_event(*, recipient: Recipient, contact: Contact, user_agent: str = "") -> None:

@@ -21,7 +21,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 
 _LAYOUT = struct.Struct(">IQI")  # project (4 bytes), contact (8), campaign (4; 0 for none)
-_MESSAGE_LAYOUT = struct.Struct(">IQI")  # project (4 bytes), message (8), link number (4; 0: the pixel)
+# project (4 bytes), message (6, high 2 + low 4), campaign (4; 0: not given), link number (2; 0: the pixel)
+_MESSAGE_LAYOUT = struct.Struct(">IHIIH")
+MAX_LINK = 0xFFFF
+MAX_MESSAGE_ID = 2**48 - 1
 _MAC_BYTES = 10
 
 
@@ -41,6 +44,7 @@ class Tracked:
     project_id: int
     message_id: int
     link: int  # 0 for the open pixel, else the campaign's link number
+    campaign_id: int = 0  # carried by pixel and link tokens, so a click needs no lookup of the message
 
 
 @cache
@@ -92,14 +96,19 @@ def read_token(token: str) -> Recipient:
     return Recipient(project_id, contact_id, campaign_id or None)
 
 
-def message_token(*, project_id: int, message_id: int, link: int = 0) -> str:
+def message_token(*, project_id: int, message_id: int, link: int = 0, campaign_id: int = 0) -> str:
     """The token of a message's open pixel (``link=0``) or of one of its links."""
-    return _seal(_MESSAGE_LAYOUT.pack(project_id, message_id, link), b"message")
+    if not 0 < message_id <= MAX_MESSAGE_ID or not 0 <= link <= MAX_LINK:
+        raise ValueError("message id or link number out of range for a token")
+    return _seal(
+        _MESSAGE_LAYOUT.pack(project_id, message_id >> 32, message_id & 0xFFFFFFFF, campaign_id, link),
+        b"tracked",
+    )
 
 
 def read_message_token(token: str) -> Tracked:
-    project_id, message_id, link = _MESSAGE_LAYOUT.unpack(_open(token, b"message"))
-    return Tracked(project_id, message_id, link)
+    project_id, high, low, campaign_id, link = _MESSAGE_LAYOUT.unpack(_open(token, b"tracked"))
+    return Tracked(project_id, (high << 32) | low, link, campaign_id)
 
 
 def unsubscribe_url(token: str) -> str:

@@ -111,14 +111,15 @@ def _client_ip(request: HttpRequest) -> str | None:
 @require_http_methods(["GET", "HEAD"])
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        message, number = services.tracked_message(token)
+        hit = services.tracked(token)
     except NotFound:
         return HttpResponse(status=404)
-    if number != 0:
+    if hit.link != 0:
         return HttpResponse(status=404)  # a link's token is no pixel
-    services.event_record(
-        message=message,
+    services.hit_record(
+        token=hit,
         kind="opened",
+        link_id=None,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         ip=_client_ip(request),
         method=request.method or "GET",
@@ -134,24 +135,21 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def click(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        message, number = services.tracked_message(token)
-        if number == 0:
-            raise NotFound("a pixel's token is no link")
-        link = services.link_target(message, number)
+        hit, link_id, url = services.click_target(token)
     except NotFound:
         return _not_found(request)
-    parts = urlsplit(link.url)
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return _not_found(request)  # only ever stored so; checked again all the same
-    services.event_record(
-        message=message,
+    services.hit_record(
+        token=hit,
         kind="clicked",
-        link=link,
+        link_id=link_id,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         ip=_client_ip(request),
         method=request.method or "GET",
     )
-    response = HttpResponseRedirect(link.url)
+    response = HttpResponseRedirect(url)
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response

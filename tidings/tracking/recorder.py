@@ -1,0 +1,170 @@
+"""Opens and clicks, written in batches: the pixel and the redirect answer without waiting on a write.
+
+A request reads its signed token (no database for the pixel; one indexed
+query for a click's stored URL) and hands a ``Hit`` to this process's
+``Recorder``. Every ``TIDINGS_TRACKING_FLUSH_SECONDS`` a thread writes what
+has gathered in one transaction: the messages named are read in one query,
+hits for messages that no longer exist (or of another project) are dropped,
+machines are told from people, and each person's first open or click of a
+message also becomes the contact's activity (for segments).
+
+Hits wait in memory at most one interval: a graceful stop (the server's
+SIGTERM or SIGINT, the interpreter's exit) writes them; a hard kill of the process loses at
+most that last interval of opens and clicks, never a message. If the
+database is unreachable, hits are kept (up to ``MAX_PENDING``) and written
+once it answers. With the interval at 0 each hit is written in its request.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing.util
+import os
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING = 200_000  # beyond this, while the database does not answer, the oldest hits are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    project_id: int
+    message_id: int
+    kind: str  # opened or clicked
+    link_id: int | None
+    at: datetime
+    user_agent: str
+    ip: str | None
+    method: str
+
+
+def write_hits(hits: list[Hit]) -> int:
+    """Store the hits in one transaction; returns how many were stored."""
+    from tidings.audience.activity import Activity, activity_record
+    from tidings.sending.models import Message
+    from tidings.tracking.machines import is_machine
+    from tidings.tracking.models import TrackingEvent
+
+    if not hits:
+        return 0
+    ids = {h.message_id for h in hits}
+    known = {
+        row[0]: row
+        for row in Message.objects.filter(pk__in=ids).values_list(
+            "pk", "project_id", "campaign_id", "contact_id", "sent_at", "project__store_ip"
+        )
+    }
+    kinds = {h.kind for h in hits}
+    seen = set(
+        TrackingEvent.objects.filter(message_id__in=ids, kind__in=kinds, machine=False)
+        .values_list("message_id", "kind")
+        .distinct()
+    )
+    events: list[TrackingEvent] = []
+    firsts: dict[int, list[Activity]] = defaultdict(list)
+    for hit in hits:
+        row = known.get(hit.message_id)
+        if row is None or row[1] != hit.project_id:
+            continue  # the message was deleted (or the token is of another project's message)
+        _, project_id, campaign_id, contact_id, sent_at, store_ip = row
+        machine = is_machine(
+            user_agent=hit.user_agent, kind=hit.kind, method=hit.method, sent_at=sent_at, now=hit.at
+        )
+        events.append(
+            TrackingEvent(
+                project_id=project_id,
+                campaign_id=campaign_id,
+                message_id=hit.message_id,
+                contact_id=contact_id,
+                kind=hit.kind,
+                link_id=hit.link_id,
+                occurred_at=hit.at,
+                user_agent=hit.user_agent,
+                ip=hit.ip if store_ip else None,
+                machine=machine,
+            )
+        )
+        if not machine and contact_id is not None and (hit.message_id, hit.kind) not in seen:
+            seen.add((hit.message_id, hit.kind))
+            firsts[project_id].append(Activity(contact_id, hit.kind, hit.at, campaign_id=campaign_id))
+    with transaction.atomic():
+        TrackingEvent.objects.bulk_create(events, batch_size=1000)
+        for project_id, activities in firsts.items():
+            activity_record(project=project_id, activities=activities)
+    return len(events)
+
+
+class Recorder:
+    """This process's queue of hits and the thread that writes them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # guards the list
+        self._writing = threading.Lock()  # one batch written at a time: the last flush waits for it
+        self._pending: list[Hit] = []
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def add(self, hit: Hit) -> None:
+        interval = settings.TRACKING_FLUSH_SECONDS
+        if interval <= 0:
+            write_hits([hit])
+            return
+        with self._lock:
+            self._pending.append(hit)
+            if len(self._pending) > MAX_PENDING:
+                dropped = len(self._pending) - MAX_PENDING
+                del self._pending[:dropped]
+                log.error("tracking: %s hits dropped: the database has not taken any for too long", dropped)
+            if self._thread is None or self._pid != os.getpid():
+                self._start()
+
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def flush(self) -> int:
+        """Write what is pending now (also called at exit); returns how many were stored."""
+        with self._writing:
+            with self._lock:
+                hits, self._pending = self._pending, []
+            if not hits:
+                return 0
+            try:
+                return write_hits(hits)
+            except Exception:
+                log.exception("tracking: writing %s hits failed; kept for the next attempt", len(hits))
+                with self._lock:
+                    self._pending[:0] = hits
+                return 0
+
+    def _start(self) -> None:
+        # Called with the lock held; a forked worker starts its own thread.
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="tracking-recorder", daemon=True)
+        self._thread.start()
+        atexit.register(self.flush)
+        # A server's worker processes (multiprocessing children) end without atexit; their
+        # finalizers run on a graceful stop.
+        multiprocessing.util.Finalize(None, self.flush, exitpriority=10)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(settings.TRACKING_FLUSH_SECONDS)
+            self._wake.clear()
+            close_old_connections()
+            started = time.monotonic()
+            stored = self.flush()
+            if stored:
+                log.debug("tracking: %s hits stored in %.1f ms", stored, (time.monotonic() - started) * 1000)
+
+
+recorder = Recorder()
