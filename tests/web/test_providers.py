@@ -124,3 +124,86 @@ def test_another_projects_connection_is_not_found(owner_client: Client, other_pr
 
 def test_an_unknown_kind_is_not_found(owner_client: Client) -> None:
     assert owner_client.get("/settings/providers/new/?kind=fax").status_code == 404
+
+
+def _postmark(project: Project) -> ProviderConnection:
+    return services.connection_create(
+        project=project, name="Postmark", kind="postmark", secrets_given={"serverToken": "pm-token"}
+    )
+
+
+def test_the_edit_page_shows_the_webhook_url_and_the_events_to_turn_on(
+    project: Project, owner_client: Client
+) -> None:
+    connection = _postmark(project)
+    body = owner_client.get(f"/settings/providers/{connection.pk}/").content.decode()
+    password = services.connection_webhook_secret(connection)
+    assert f"tidings:{password}@" in body
+    assert f"/webhooks/{connection.webhook_key}/" in body
+    for event in ("Delivery", "Bounce", "Spam Complaint", "Subscription Change", "Open", "Link Click"):
+        assert f"<code>{event}</code>" in body
+    assert "pm-token" not in body
+
+
+def test_an_smtp_connection_has_no_webhook_section(
+    project: Project, owner_client: Client, smtp_auth_server: Any
+) -> None:
+    owner_client.post("/settings/providers/new/?kind=smtp", _smtp_form(smtp_auth_server))
+    connection = ProviderConnection.objects.get(project=project)
+    body = owner_client.get(f"/settings/providers/{connection.pk}/").content.decode()
+    assert "/webhooks/" not in body
+    assert "Provider events" not in body
+
+
+def test_an_admin_rotates_the_webhook_password(project: Project, owner_client: Client) -> None:
+    connection = _postmark(project)
+    old = services.connection_webhook_secret(connection)
+    response = owner_client.post(f"/settings/providers/{connection.pk}/webhook-secret/", follow=True)
+    connection.refresh_from_db()
+    new = services.connection_webhook_secret(connection)
+    assert new not in (None, old)
+    body = response.content.decode()
+    assert "has a new webhook password" in body
+    assert f"tidings:{new}@" in body
+    assert owner_client.get(f"/settings/providers/{connection.pk}/webhook-secret/").status_code == 405
+
+
+def test_the_signing_secret_is_set_on_the_form_and_never_shown(
+    project: Project, owner_client: Client
+) -> None:
+    connection = services.connection_create(
+        project=project, name="Mailgun", kind="mailgun", secrets_given={"apiKey": "key-1"}
+    )
+    form = {"kind": "mailgun", "name": "Mailgun", "opt_webhookSigningKey": "key-signing-0123456789"}
+    response = owner_client.post(f"/settings/providers/{connection.pk}/", form, follow=True)
+    assert "“Mailgun” was saved." in response.content.decode()
+    connection.refresh_from_db()
+    assert services.connection_secrets(connection) == {
+        "apiKey": "key-1",
+        "webhookSigningKey": "key-signing-0123456789",
+    }
+    assert (
+        "key-signing-0123456789"
+        not in owner_client.get(f"/settings/providers/{connection.pk}/").content.decode()
+    )
+
+
+def test_an_editor_cannot_rotate_the_webhook_password(
+    project: Project, member_client: Callable[..., Client]
+) -> None:
+    connection = _postmark(project)
+    before = services.connection_webhook_secret(connection)
+    editor = member_client(project, Role.EDITOR)
+    assert editor.post(f"/settings/providers/{connection.pk}/webhook-secret/").status_code == 403
+    connection.refresh_from_db()
+    assert services.connection_webhook_secret(connection) == before
+
+
+def test_another_projects_webhook_password_cannot_be_rotated(
+    owner_client: Client, other_project: Project
+) -> None:
+    theirs = _postmark(other_project)
+    before = services.connection_webhook_secret(theirs)
+    assert owner_client.post(f"/settings/providers/{theirs.pk}/webhook-secret/").status_code == 404
+    theirs.refresh_from_db()
+    assert services.connection_webhook_secret(theirs) == before

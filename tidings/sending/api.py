@@ -24,6 +24,7 @@ def connection_out(connection: ProviderConnection) -> dict[str, Any]:
         "last_check_ok": connection.last_check_ok,
         "last_check_message": connection.last_check_message,
         "created_at": connection.created_at,
+        "webhook_url": services.connection_webhook_url(connection),
     }
 
 
@@ -70,6 +71,16 @@ def connection_update(
 def connection_delete(request: HttpRequest, connection_id: ConnectionId) -> Status[None]:
     services.connection_delete(connection=_get(request, connection_id))
     return Status(204, None)
+
+
+@router.post(
+    "/{connectionId}/webhook-secret",
+    response=schemas.ConnectionOut,
+    summary="Rotate the webhook password: the old webhook URL stops working at once",
+)
+def connection_webhook_rotate(request: HttpRequest, connection_id: ConnectionId) -> dict[str, Any]:
+    connection = services.connection_webhook_rotate(connection=_get(request, connection_id))
+    return connection_out(connection)
 
 
 @router.post(

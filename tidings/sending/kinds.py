@@ -26,6 +26,8 @@ class Field:
 class Kind:
     kind: str
     fields: tuple[Field, ...] = field(default_factory=tuple)
+    # The provider's events that Tidings acts on, as its settings name them: turned on at the provider.
+    webhook_events: tuple[str, ...] = ()
 
     def public(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if not f.secret)
@@ -67,11 +69,38 @@ KINDS: dict[str, Kind] = {
                 Field("accessKeyId", "Access key id", required=True, secret=True),
                 Field("secretAccessKey", "Secret access key", required=True, secret=True),
                 Field("endpointUrl", "Endpoint URL", "url", address=True, help="empty for AWS itself"),
+                Field(
+                    "snsTopicArn",
+                    "SNS topic ARN",
+                    help="the topic that posts SES events here (arn:aws:sns:…); "
+                    "empty: any topic that knows the webhook URL's password",
+                ),
             ),
+            ("Bounce", "Complaint", "Delivery", "Reject", "Open", "Click"),
         ),
         Kind(
             ConnectionKind.SENDGRID,
-            (Field("apiKey", "API key", required=True, secret=True), _api_url("empty for SendGrid itself")),
+            (
+                Field("apiKey", "API key", required=True, secret=True),
+                _api_url("empty for SendGrid itself"),
+                Field(
+                    "webhookVerificationKey",
+                    "Event webhook verification key",
+                    secret=True,
+                    help="the public key SendGrid shows when the event webhook's signature is turned on",
+                ),
+            ),
+            (
+                "Delivered",
+                "Deferred",
+                "Bounced",
+                "Dropped",
+                "Spam Reports",
+                "Unsubscribed",
+                "Group Unsubscribes",
+                "Opened",
+                "Clicked",
+            ),
         ),
         Kind(
             ConnectionKind.MAILGUN,
@@ -79,11 +108,43 @@ KINDS: dict[str, Kind] = {
                 Field("apiKey", "API key", required=True, secret=True),
                 Field("senderDomain", "Sending domain", help="empty: the From address's domain"),
                 _api_url("https://api.mailgun.net/v3 (US, the default) or https://api.eu.mailgun.net/v3"),
+                Field(
+                    "webhookSigningKey",
+                    "HTTP webhook signing key",
+                    secret=True,
+                    help="Mailgun → Sending → Webhooks; webhooks are refused until it is set",
+                ),
+            ),
+            (
+                "Delivered",
+                "Temporary failure",
+                "Permanent failure",
+                "Spam complaints",
+                "Unsubscribes",
+                "Opens",
+                "Clicks",
             ),
         ),
         Kind(
             ConnectionKind.RESEND,
-            (Field("apiKey", "API key", required=True, secret=True), _api_url("empty for Resend itself")),
+            (
+                Field("apiKey", "API key", required=True, secret=True),
+                _api_url("empty for Resend itself"),
+                Field(
+                    "webhookSigningSecret",
+                    "Webhook signing secret",
+                    secret=True,
+                    help="whsec_…, shown on the webhook's page at Resend",
+                ),
+            ),
+            (
+                "email.delivered",
+                "email.delivery_delayed",
+                "email.bounced",
+                "email.complained",
+                "email.opened",
+                "email.clicked",
+            ),
         ),
         Kind(
             ConnectionKind.POSTMARK,
@@ -91,6 +152,7 @@ KINDS: dict[str, Kind] = {
                 Field("serverToken", "Server token", required=True, secret=True),
                 _api_url("empty for Postmark itself"),
             ),
+            ("Delivery", "Bounce", "Spam Complaint", "Subscription Change", "Open", "Link Click"),
         ),
     )
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 
@@ -18,11 +20,19 @@ class ConnectionKind(models.TextChoices):
     POSTMARK = "postmark", "Postmark"
 
 
+def new_webhook_key() -> str:
+    """The connection's part of its webhook URL: random, so the URL of one cannot be guessed from another."""
+    return secrets.token_urlsafe(24)
+
+
 class ProviderConnection(ProjectScopedModel):
     """One way out for a project's mail; its secrets are stored encrypted (``core.secrets``)."""
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=ConnectionKind.choices)
+    # The provider's events arrive at /webhooks/<webhook_key>/: the URL names the connection (and
+    # so the project); the payload never does.
+    webhook_key = models.CharField(max_length=43, unique=True, default=new_webhook_key, editable=False)
     is_default = models.BooleanField(default=False)
     # Settings a person may read back (host, port, region…), and the secrets, encrypted as one JSON object.
     options = models.JSONField(default=dict, blank=True)

@@ -22,8 +22,9 @@ class ConnectionIn(CamelIn):
     )
     secrets: dict[str, Any] = Field(
         default_factory=dict,
-        description="Passwords and API keys (smtp: password; ses: accessKeyId, secretAccessKey; …). "
-        "Stored encrypted; never shown again.",
+        description="Passwords and API keys (smtp: password; ses: accessKeyId, secretAccessKey; …), "
+        "and the provider's webhook signing key (mailgun: webhookSigningKey; resend: "
+        "webhookSigningSecret; sendgrid: webhookVerificationKey). Stored encrypted; never shown again.",
         examples=[{"password": "…"}],
     )
     is_default: bool = False
@@ -55,6 +56,10 @@ class ConnectionOut(CamelSchema):
     last_check_ok: bool | None
     last_check_message: str
     created_at: datetime
+    webhook_url: str | None = Field(
+        description="Where the provider posts its events (delivered, bounced, complained…), with the "
+        "webhook password in it; null for smtp and outbox connections."
+    )
 
 
 class CheckOut(CamelSchema):

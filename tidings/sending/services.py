@@ -3,11 +3,19 @@
 Secrets (SMTP passwords, API keys) are encrypted at rest, never returned, and
 forgotten when a connection is pointed elsewhere (another kind, host or API
 URL) without new ones: a secret is never sent to a server it was not meant for.
+
+Every connection also has a webhook password of its own (``webhookSecret``, kept
+with the other secrets): it is Tidings', not the provider's, so it survives a
+change of provider account and changes only when rotated.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
+import secrets as random
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +32,32 @@ from tidings.sending.kinds import KINDS, Field, Kind
 from tidings.sending.models import ConnectionKind, ProviderConnection
 
 MAX_RATE = 10_000
+WEBHOOK_SECRET = "webhookSecret"  # noqa: S105 - the name it is stored under
+WEBHOOK_USER = "tidings"
+
+
+def _check_signing(spec: Field, value: str, path: str) -> FieldError | None:
+    """A signing key the webhook could not use is refused now, not at the provider's first post."""
+    if spec.name == "webhookVerificationKey":
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        pem = f"-----BEGIN PUBLIC KEY-----\n{value}\n-----END PUBLIC KEY-----".encode()
+        try:
+            key = serialization.load_pem_public_key(pem)
+        except (ValueError, TypeError):
+            key = None
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            return FieldError(path, "must be the verification key SendGrid shows (base64, starting MFkw…)")
+    if spec.name == "webhookSigningSecret":
+        raw = value.removeprefix("whsec_")
+        try:
+            decoded = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if not decoded:
+            return FieldError(path, "must be the signing secret Resend shows (whsec_ and base64)")
+    return None
 
 
 def _clean_value(spec: Field, value: Any, path: str) -> tuple[Any, FieldError | None]:
@@ -48,7 +82,17 @@ def _clean_value(spec: Field, value: Any, path: str) -> tuple[Any, FieldError | 
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return None, FieldError(path, "must be an http(s) address")
+    if spec.name == "snsTopicArn" and not SNS_ARN.fullmatch(value):
+        return None, FieldError(path, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic>")
+    if (error := _check_signing(spec, value, path)) is not None:
+        return None, error
     return value, None
+
+
+# The SNS topic ARN form, also what the SES webhook accepts before it confirms a subscription.
+SNS_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?"
+)
 
 
 def _clean(kind: Kind, options: Mapping[str, Any], given: Mapping[str, Any]) -> tuple[dict, dict]:
@@ -93,10 +137,53 @@ def _clean_name_rate(name: Any, rate_limit: Any) -> list[FieldError]:
     return errors
 
 
-def connection_secrets(connection: ProviderConnection) -> dict[str, Any]:
-    """The decrypted secrets, for the code that connects; never for a response."""
+def _stored(connection: ProviderConnection) -> dict[str, Any]:
     raw = secrets.decrypt(connection.secrets_encrypted)
     return json.loads(raw) if raw else {}
+
+
+def connection_secrets(connection: ProviderConnection) -> dict[str, Any]:
+    """The decrypted provider secrets, for the code that connects; never for a response."""
+    return {k: v for k, v in _stored(connection).items() if k != WEBHOOK_SECRET}
+
+
+def connection_webhook_secret(connection: ProviderConnection) -> str | None:
+    """The password the provider gives in the webhook URL (basic auth); None if there is none."""
+    return _stored(connection).get(WEBHOOK_SECRET) or None
+
+
+def _new_webhook_secret() -> str:
+    return random.token_urlsafe(24)
+
+
+def _store(secret: Mapping[str, Any]) -> str:
+    return secrets.encrypt(json.dumps(dict(secret))) if secret else ""
+
+
+def connection_webhook_url(connection: ProviderConnection, *, with_password: bool = True) -> str | None:
+    """Where the connection's provider posts its events, with the basic-auth password in it;
+    None for a kind that has no webhook (SMTP, the outbox)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    if not KINDS[connection.kind].webhook_events:
+        return None
+    base = urlsplit(settings.BASE_URL)
+    path = reverse("tracking:webhook", kwargs={"key": connection.webhook_key})
+    password = connection_webhook_secret(connection) if with_password else None
+    auth = f"{WEBHOOK_USER}:{password}@" if password else ""
+    return f"{base.scheme}://{auth}{base.netloc}{base.path.rstrip('/')}{path}"
+
+
+@transaction.atomic
+def connection_webhook_rotate(*, connection: ProviderConnection) -> ProviderConnection:
+    """Give the connection a new webhook password; the old one stops working at once."""
+    connection = ProviderConnection.objects.select_for_update().get(pk=connection.pk)
+    stored = _stored(connection)
+    stored[WEBHOOK_SECRET] = _new_webhook_secret()
+    connection.secrets_encrypted = _store(stored)
+    connection.save(update_fields=["secrets_encrypted", "updated_at"])
+    return connection
 
 
 def _kind(value: Any) -> Kind:
@@ -135,7 +222,7 @@ def connection_create(
                 name=name.strip(),
                 kind=kind,
                 options=public,
-                secrets_encrypted=secrets.encrypt(json.dumps(secret)) if secret else "",
+                secrets_encrypted=_store({**secret, WEBHOOK_SECRET: _new_webhook_secret()}),
                 is_default=is_default or first,
                 rate_limit=rate_limit,
             )
@@ -159,7 +246,9 @@ def connection_update(*, connection: ProviderConnection, **changes: Any) -> Prov
     moved = kind != connection.kind or any(
         options.get(f.name) != connection.options.get(f.name) for f in spec.fields if f.address
     )
-    kept = {} if moved else connection_secrets(connection)
+    stored = _stored(connection)
+    webhook_secret = stored.pop(WEBHOOK_SECRET, None) or _new_webhook_secret()
+    kept = {} if moved else stored
     merged = {k: v for k, v in {**kept, **given}.items() if v not in ("", None)}
     try:
         public, secret = _clean(spec, options, merged)
@@ -168,7 +257,7 @@ def connection_update(*, connection: ProviderConnection, **changes: Any) -> Prov
     if errors:
         raise ValidationError(errors)
     connection.name, connection.kind, connection.options = name.strip(), kind, public
-    connection.secrets_encrypted = secrets.encrypt(json.dumps(secret)) if secret else ""
+    connection.secrets_encrypted = _store({**secret, WEBHOOK_SECRET: webhook_secret})
     connection.rate_limit = rate_limit
     if moved:
         connection.last_checked_at, connection.last_check_ok, connection.last_check_message = None, None, ""

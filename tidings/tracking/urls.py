@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tidings.tracking import views
+from tidings.tracking import views, webhooks
 
 app_name = "tracking"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("p/<str:token>", views.preferences, name="preferences"),
     path("o/<str:token>.gif", views.open_pixel, name="open"),
     path("c/<str:token>", views.click, name="click"),
+    # A provider's events for one connection; the key names it (see tracking/webhooks.py).
+    path("webhooks/<str:key>/", webhooks.receive, name="webhook"),
 ]

@@ -41,7 +41,9 @@ def connection_form(
             field = forms.ChoiceField(choices=[(c, c) for c in spec.choices], label=spec.label)
         elif spec.secret:
             if editing:
-                help_text = "Stored encrypted. Leave empty to keep the stored one."
+                help_text = " ".join(
+                    p for p in (spec.help, "Stored encrypted. Leave empty to keep the stored one.") if p
+                )
             field = forms.CharField(
                 required=False, label=spec.label, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
             )
@@ -143,7 +145,12 @@ def provider_edit(request: HttpRequest, current: Current, connection_id: int) ->
             messages.success(request, f"“{form.cleaned_data['name']}” was saved.")
             return redirect("web:providers")
     status = 422 if request.method == "POST" else 200
-    context = {"form": form, "kind": kind, "connection": connection}
+    context = {
+        "form": form,
+        "kind": kind,
+        "connection": connection,
+        "webhook_url": services.connection_webhook_url(connection),
+    }
     return render(request, "web/provider_form.html", context, status=status)
 
 
@@ -161,6 +168,21 @@ def provider_check(request: HttpRequest, current: Current, connection_id: int) -
     level = messages.success if result.ok else messages.warning if result.ok is None else messages.error
     level(request, f"{connection.name}: {result.message}")
     return redirect("web:providers")
+
+
+@project_view
+def provider_webhook_rotate(request: HttpRequest, current: Current, connection_id: int) -> HttpResponse:
+    if (refused := _post_only(request)) is not None:
+        return refused
+    current.require(Role.ADMIN)
+    connection = get_scoped(ProviderConnection, current.project, pk=connection_id)
+    services.connection_webhook_rotate(connection=connection)
+    messages.success(
+        request,
+        f"“{connection.name}” has a new webhook password: give the new URL to the provider; "
+        "the old one is refused from now on.",
+    )
+    return redirect("web:provider_edit", connection.pk)
 
 
 @project_view
