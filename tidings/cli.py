@@ -672,6 +672,81 @@ def cmd_domains_verify(args: argparse.Namespace) -> None:
     print(f"{domain.domain} is verified")
 
 
+# -- bounces --------------------------------------------------------------------------
+
+
+def _stop_on_signal() -> Any:
+    """An event set by SIGTERM or SIGINT: how the long-running bounce commands stop."""
+    import threading
+
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def cmd_bounces_serve(args: argparse.Namespace) -> None:
+    from django.conf import settings
+
+    from tidings.tracking.bounce_receiver import BounceServer
+
+    _database_check()
+    _require_free_address(args.host, args.port)
+    stop = _stop_on_signal()
+    server = BounceServer(args.host, args.port)
+    try:
+        server.start()
+    except Exception as exc:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc}", EXIT_UNAVAILABLE) from exc
+    print(
+        f"Receiving bounces by SMTP on {args.host}:{server.port} "
+        f"(messages up to {settings.BOUNCE_MAX_BYTES:,} bytes)",
+        flush=True,
+    )
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+    print("stopped", flush=True)
+
+
+def cmd_bounces_poll(args: argparse.Namespace) -> None:
+    from django.conf import settings
+
+    from tidings.tracking.bounce_receiver import Mailbox, MailboxError, mailbox_poll, mailbox_watch
+
+    if not settings.BOUNCE_MAILBOX:
+        raise CommandError(
+            "TIDINGS_BOUNCE_MAILBOX is not set (e.g. imaps://user:password@mail.example.com:993/INBOX)",
+            EXIT_CONFIG,
+        )
+    box = Mailbox.from_url(settings.BOUNCE_MAILBOX)
+    _database_check()
+    if args.once:
+        try:
+            result = mailbox_poll(box)
+        except MailboxError as exc:
+            raise CommandError(str(exc), EXIT_UNAVAILABLE if exc.unavailable else EXIT_CONFIG) from exc
+        print(f"{box}: {result.line()}")
+        return
+    stop = _stop_on_signal()
+    print(f"Reading bounces from {box} every {args.interval:g} s", flush=True)
+
+    def report(outcome: Any) -> None:
+        if isinstance(outcome, Exception):
+            print(f"tidings: {str(outcome).splitlines()[0]}; trying again in {args.interval:g} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        elif outcome.read or outcome.left:
+            print(f"{box}: {outcome.line()}", flush=True)
+
+    mailbox_watch(box, interval=args.interval, stop=stop, report=report)
+    print("stopped", flush=True)
+
+
 def _print_status(campaign: Any, progress: Mapping[str, Any]) -> None:
 
     print(f"campaign {campaign.pk} ({campaign.name}): {campaign.status}")
@@ -1149,6 +1224,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_campaign_commands(add)
     _add_send_command(add)
     _add_sending_setup_commands(add)
+    _add_bounces_commands(add)
 
     add("demo", cmd_demo, "Seed a demo project and admin login (safe to run again).")
     add("check", cmd_check, "Report configuration and whether the database and queue answer.")
@@ -1190,6 +1266,38 @@ def _add_sending_setup_commands(add: Callable[..., Parser]) -> None:
         if name != "list":
             p.add_argument("domain", help="the domain, e.g. mail.example.com")
         p.add_argument("--project", required=True, help="project slug")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from exc
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"expected 1 second or more, got {text}")
+    return value
+
+
+def _add_bounces_commands(add: Callable[..., Parser]) -> None:
+    bounces = add("bounces", lambda a: None, "Receive the bounces of mail sent over SMTP.")
+    sub = bounces.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    p = sub.add_parser(
+        "serve",
+        help="an SMTP server for the bounce domain (its MX), until SIGTERM",
+        description="Receive bounce messages by SMTP: the server the bounce domain's MX points at.",
+    )
+    p.set_defaults(handler=cmd_bounces_serve)
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # noqa: S104
+    p.add_argument("--port", type=_port, default=25, help="port to listen on (default 25)")
+    p = sub.add_parser(
+        "poll",
+        help="read bounces from the mailbox in TIDINGS_BOUNCE_MAILBOX",
+        description="Read bounce messages from the IMAP or POP3 mailbox in TIDINGS_BOUNCE_MAILBOX, "
+        "record them, and remove each once recorded.",
+    )
+    p.set_defaults(handler=cmd_bounces_poll)
+    p.add_argument("--once", action="store_true", help="read what is there now, then exit")
+    p.add_argument("--interval", type=_seconds, default=60.0, help="seconds between reads (default 60)")
 
 
 def _add_campaign_commands(add: Callable[..., Parser]) -> None:

@@ -143,7 +143,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # flufl.bounce names every detector it tries at INFO: 17 lines for each bounce read.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "flufl.bounce": {"level": "WARNING"}},
 }
 
 # Later areas read these; they are settings so one deployment can tune them.
@@ -172,3 +173,10 @@ SEND_RETRY_MAX_SECONDS = config.env_number(ENV, "TIDINGS_SEND_RETRY_MAX_SECONDS"
 SEND_MAX_MESSAGE_BYTES = int(
     config.env_number(ENV, "TIDINGS_SEND_MAX_MESSAGE_BYTES", 10_000_000, minimum=1000)
 )
+# Bounces of mail sent over SMTP: the domain of the return path (default: bounces.<the from
+# domain>, the CNAME each sending domain publishes), a mailbox to read them from, the CA bundle
+# to verify that mailbox's certificate against, and the largest bounce message read.
+BOUNCE_DOMAIN = config.domain_name(ENV, "TIDINGS_BOUNCE_DOMAIN")
+BOUNCE_MAILBOX = config.mailbox_url(ENV)
+BOUNCE_MAILBOX_CA_FILE = ENV.get("TIDINGS_BOUNCE_MAILBOX_CA_FILE", "")
+BOUNCE_MAX_BYTES = int(config.env_number(ENV, "TIDINGS_BOUNCE_MAX_BYTES", 10_000_000, minimum=10_000))

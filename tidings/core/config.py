@@ -7,6 +7,7 @@ message is one line naming the variable, so ``tidings`` can print it and exit.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Mapping
@@ -196,4 +197,41 @@ def redis_url(environ: Mapping[str, str], name: str = "TIDINGS_REDIS_URL") -> st
         raise ConfigError(name, f"expected a redis://, rediss:// or unix:// URL, got {redact_url(raw)!r}")
     if not _port_ok(parts):
         raise ConfigError(name, f"the port is not a number from 1 to 65535 in {redact_url(raw)!r}")
+    return raw
+
+
+_HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})+")
+MAILBOX_SCHEMES = {"imaps": 993, "imap": 143, "pop3s": 995, "pop3": 110}
+
+
+def domain_name(environ: Mapping[str, str], name: str) -> str:
+    """A domain name such as ``bounces.example.com`` (lowercased), or "" when unset."""
+    raw = environ.get(name, "").strip().lower().rstrip(".")
+    if raw and (len(raw) > 253 or not _DOMAIN.fullmatch(raw)):
+        raise ConfigError(name, f"expected a domain name such as bounces.example.com, got {raw!r}")
+    return raw
+
+
+def mailbox_url(environ: Mapping[str, str], name: str = "TIDINGS_BOUNCE_MAILBOX") -> str:
+    """A mailbox to read bounces from: ``imaps://user:password@host:993/INBOX`` (or imap://,
+    pop3s://, pop3://), or "" when unset. A user name with an ``@`` is written ``%40``."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return ""
+    shown = redact_url(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        raise ConfigError(name, f"not a URL: {shown!r}") from None
+    if parts.scheme not in MAILBOX_SCHEMES:
+        raise ConfigError(name, f"expected an imaps://, imap://, pop3s:// or pop3:// URL, got {shown!r}")
+    if not parts.hostname or not _port_ok(parts):
+        raise ConfigError(
+            name, f"expected a host and an optional port, e.g. imaps://user:pw@host:993, got {shown!r}"
+        )
+    if not parts.username or parts.password is None:
+        raise ConfigError(name, f"the URL needs a user and a password (user:password@host), got {shown!r}")
+    if parts.scheme.startswith("pop3") and parts.path.strip("/"):
+        raise ConfigError(name, f"a POP3 mailbox has no folders; leave the path out, got {shown!r}")
     return raw

@@ -50,6 +50,13 @@ class Outgoing:
     reply_to: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     message_id: str = ""
+    # The envelope sender (MAIL FROM), where bounces go: a VERP address for mail we deliver
+    # ourselves; "" for the From address. Never a header: the receiving end writes it down.
+    envelope_from: str = ""
+
+    @property
+    def return_path(self) -> str:
+        return self.envelope_from or self.from_email
 
 
 def _check_address(address: str, what: str) -> str:
@@ -117,6 +124,12 @@ def mailbox(address: str, name: str = "", *, what: str = "from") -> str:
     # put a space between the words of a phrase that RFC 2047 says to join.
     raw = len(name.encode())
     return f"{encode_words(name, chunk=_SINGLE_WORD if raw <= _SINGLE_WORD else _ENCODED_CHUNK)} <{address}>"
+
+
+def return_path_line(address: str) -> bytes:
+    """``Return-Path: <address>``, the line a delivering server writes above a message it files
+    (RFC 5321 §4.4): how a stored message keeps its envelope sender."""
+    return f"Return-Path: <{_check_address(address, 'return-path')}>{CRLF}".encode()
 
 
 def message_id(domain: str) -> str:

@@ -45,6 +45,7 @@ from tidings.content.templating import ProjectInfo, render_context
 from tidings.sending import assemble
 from tidings.sending.dkim import DkimKey, keys_for_domain, sign
 from tidings.sending.models import (
+    ConnectionKind,
     ConnectionThrottle,
     Message,
     MessageState,
@@ -60,11 +61,14 @@ from tidings.sending.transports import (
     Transport,
     open_transport,
 )
+from tidings.tracking.bounces import bounce_domain, verp_address
 from tidings.tracking.tokens import preferences_url, recipient_token, unsubscribe_url
 
 log = logging.getLogger("tidings.sending")
 
 CONTROL_INTERVAL = 0.5  # seconds between looks at the campaign's status
+# Connections whose bounces come back to us (to the VERP return path); an ESP handles its own.
+VERP_KINDS = frozenset({ConnectionKind.SMTP, ConnectionKind.OUTBOX})
 _FOOTER_MARK = "tidings-footer"
 
 
@@ -78,7 +82,7 @@ def worker_name() -> str:
 class MessageBuilder:
     """Everything a campaign's messages share, prepared once: render → assemble → sign."""
 
-    def __init__(self, campaign: Campaign, *, signs: bool) -> None:
+    def __init__(self, campaign: Campaign, *, signs: bool, verp: bool = False) -> None:
         self.campaign = campaign
         content = campaign.content or {}
         self.source = DesignSource(
@@ -108,6 +112,9 @@ class MessageBuilder:
             opens=campaign.track_opens and project.track_opens,
         )
         self.from_domain = campaign.from_email.rpartition("@")[2].lower()
+        # Mail we hand to a relay ourselves returns its bounces to us: a VERP envelope sender per
+        # message, on a domain worked out once here. An ESP keeps its own return path.
+        self.bounce_domain = bounce_domain(self.from_domain) if verp else ""
         self.keys: list[DkimKey] = []
         if signs:
             domain = (
@@ -186,6 +193,11 @@ class MessageBuilder:
             text=rendered.text,
             headers=headers,
             message_id=assemble.message_id(self.from_domain),
+            envelope_from=verp_address(
+                project_id=campaign.project_id, message_id=message.pk, domain=self.bounce_domain
+            )
+            if self.bounce_domain
+            else "",
         )
         size = len(outgoing.html) + len(outgoing.text)
         if size > settings.SEND_MAX_MESSAGE_BYTES:
@@ -347,7 +359,7 @@ def run_campaign(
         return result
     try:
         transport = open_transport(connection)
-        builder = MessageBuilder(campaign, signs=transport.signs)
+        builder = MessageBuilder(campaign, signs=transport.signs, verp=connection.kind in VERP_KINDS)
     except Exception as exc:
         # Nothing can be sent as the campaign stands (unreadable secrets, a design that no
         # longer renders): say why and keep every message queued for a resume.

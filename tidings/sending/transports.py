@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from tidings.sending.assemble import Outgoing, mailbox, to_bytes
+from tidings.sending.assemble import Outgoing, mailbox, return_path_line, to_bytes
 from tidings.sending.checks import tls_context
 from tidings.sending.models import ConnectionKind, ProviderConnection
 from tidings.sending.services import connection_secrets
@@ -80,8 +80,12 @@ class OutboxTransport:
         name = outgoing.message_id.strip("<>").replace("@", "_at_").replace("/", "_")
         path = self.folder / f"{name}.eml"
         temporary = path.with_suffix(".tmp")
+        body = data if data is not None else to_bytes(outgoing)
+        if outgoing.envelope_from:
+            # The file keeps the envelope sender as a mailbox does, above the signed headers.
+            body = return_path_line(outgoing.envelope_from) + body
         try:
-            temporary.write_bytes(data if data is not None else to_bytes(outgoing))
+            temporary.write_bytes(body)
             temporary.replace(path)  # whole files only: a reader never sees half a message
         except OSError as exc:
             raise TransientFailure(f"the outbox folder cannot be written: {exc.strerror}") from exc
@@ -156,7 +160,7 @@ class SmtpTransport:
             self.client = self._open()
         body = data if data is not None else to_bytes(outgoing)
         try:
-            self.client.sendmail(outgoing.from_email, [outgoing.to], body)
+            self.client.sendmail(outgoing.return_path, [outgoing.to], body)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             if code == 421:
@@ -169,7 +173,7 @@ class SmtpTransport:
                 raise TransientFailure(f"sender refused: {exc.smtp_code} {_reply(exc.smtp_error)}") from exc
             reply = f"{exc.smtp_code} {_reply(exc.smtp_error)}"
             raise ConnectionUnusable(
-                f"{self.where} refused the sender {outgoing.from_email}: {reply}"
+                f"{self.where} refused the sender {outgoing.return_path}: {reply}"
             ) from exc
         except smtplib.SMTPDataError as exc:
             if exc.smtp_code == 421:
