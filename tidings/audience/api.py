@@ -12,8 +12,9 @@ from ninja.pagination import paginate
 from tidings.audience import exports, schemas, segments, selectors, services
 from tidings.audience.fields import CONTACT_FIELDS
 from tidings.audience.models import Contact, Tag, Topic
+from tidings.campaigns.schemas import ActivityPage
 from tidings.core.errors import ValidationError
-from tidings.core.pagination import CursorPagination
+from tidings.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorPagination
 
 contacts = Router(tags=["Contacts"], by_alias=True)
 tags = Router(tags=["Tags"], by_alias=True)
@@ -132,6 +133,25 @@ def contact_delete(request: HttpRequest, contact_id: ContactId) -> Status[None]:
         contact=selectors.contact_get(project=request.auth.project, contact_id=contact_id)
     )
     return Status(204, None)
+
+
+@contacts.get(
+    "/{contactId}/activity",
+    response=ActivityPage,
+    summary="The contact's activity: messages and what happened to them, newest first",
+)
+def contact_activity(
+    request: HttpRequest,
+    contact_id: ContactId,
+    cursor: str | None = Query(None, description="The `nextCursor` of the previous page."),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page."),
+) -> dict[str, Any]:
+    from tidings.tracking.selectors import contact_activity as activity
+
+    project = request.auth.project
+    contact = selectors.contact_get(project=project, contact_id=contact_id)
+    items, next_cursor = activity(project=project, contact_id=contact.pk, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @contacts.get("/{contactId}/topics", response=list[schemas.TopicStateOut], summary="The contact's topics")

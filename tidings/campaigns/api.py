@@ -20,6 +20,7 @@ sending = Router(tags=["Sending"], by_alias=True)
 CampaignId = Annotated[int, Path(alias="campaignId", ge=1, description="The campaign's id.")]
 BatchId = Annotated[int, Path(alias="batchId", ge=1, description="The batch's id.")]
 SendId = Annotated[int, Path(alias="sendId", ge=1, description="The send's id.")]
+CSV = {"text/csv": {"schema": {"type": "string"}}}
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -214,12 +215,63 @@ def _recipients(campaign: Campaign, state: str | None, cursor: str | None, limit
 @campaigns.get(
     "/{campaignId}/results",
     response=schemas.ResultsOut,
-    summary="What became of a campaign: opens, clicks (people and machines apart), links, unsubscribes",
+    summary="What became of a campaign: deliveries, opens, clicks, bounces, complaints, unsubscribes",
+    description=(
+        "Opens and clicks count people and machines (privacy proxies, link scanners) apart. Rates: "
+        "delivery over sent; open, click and unsubscribe over delivered; bounce and complaint over sent; "
+        "null when the denominator is 0."
+    ),
 )
 def campaign_results(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
     from tidings.tracking.selectors import campaign_results as results
 
     return results(_get(request, campaign_id))
+
+
+LogStatus = Annotated[
+    str | None,
+    Query(
+        None,
+        description="Only the messages that were: sent, delivered, opened, clicked, bounced, refused, "
+        "complained, unsubscribed, failed, skipped, queued or cancelled.",
+    ),
+]
+
+
+@campaigns.get(
+    "/{campaignId}/results/recipients",
+    response=schemas.RecipientLogPage,
+    summary="The per-recipient log: each message and what became of it, newest first",
+)
+def campaign_recipient_log(
+    request: HttpRequest,
+    campaign_id: CampaignId,
+    status: LogStatus = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    from tidings.tracking.selectors import campaign_recipient_log as log
+
+    items, next_cursor = log(campaign=_get(request, campaign_id), status=status, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@campaigns.get(
+    "/{campaignId}/results.csv",
+    summary="The per-recipient log as CSV",
+    openapi_extra={"responses": {200: {"description": "One row per message.", "content": CSV}}},
+    description=(
+        "One row per message, oldest first (only those of `status` when given). Columns: messageId, "
+        "email, contactId, state, skipReason, error, sentAt, delivered, opened, opens, machineOpens, "
+        "clicked, clicks, bounceType, statusCode, bounceDetail, complained, unsubscribed, lastEvent, "
+        "lastEventAt, lastUserAgent. Yes/no columns say `yes` or `no`; times are ISO 8601 in UTC. "
+        "A cell a spreadsheet would run as a formula starts with a `'`."
+    ),
+)
+def campaign_results_csv(request: HttpRequest, campaign_id: CampaignId, status: LogStatus = None) -> Any:
+    from tidings.tracking.exports import recipient_log_response
+
+    return recipient_log_response(campaign=_get(request, campaign_id), status=status)
 
 
 @campaigns.get("/{campaignId}/recipients", response=schemas.RecipientPage, summary="Each recipient's message")

@@ -76,7 +76,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
                     "campaign_delete",
                 ),
             ),
-            ("Results", "results", ()),
+            ("Results", "results", ("campaign_results_csv",)),
         ],
     ),
     (
@@ -89,6 +89,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
             ("Topics", "topics", ("topic_add", "topic_edit", "topic_delete")),
             ("API keys", "api_keys", ("api_key_revoke",)),
             ("Members", "members", ()),
+            ("Suppression list", "suppressions", ("suppression_remove",)),
         ],
     ),
 ]

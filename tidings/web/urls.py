@@ -1,4 +1,4 @@
-from django.urls import URLPattern, path
+from django.urls import path
 from django.views.generic import RedirectView
 
 from tidings.web.views import (
@@ -14,17 +14,15 @@ from tidings.web.views import (
     imports,
     project,
     providers,
+    results,
     sections,
     segments,
+    suppressions,
     tags,
     topics,
 )
 
 app_name = "web"
-
-
-def _section(route: str, name: str) -> URLPattern:
-    return path(route, sections.section, {"name": name}, name=name)
 
 
 CONTACT = "audience/contacts/<int:contact_id>/"
@@ -106,7 +104,10 @@ urlpatterns = [
     path(f"{CAMPAIGN}archive/", campaigns.campaign_archive, name="campaign_archive"),
     path(f"{CAMPAIGN}unarchive/", campaigns.campaign_unarchive, name="campaign_unarchive"),
     path(f"{CAMPAIGN}delete/", campaigns.campaign_delete, name="campaign_delete"),
-    _section("results/", "results"),
+    path(f"{CAMPAIGN}results.csv", results.campaign_results_csv, name="campaign_results_csv"),
+    path("results/", results.results_list, name="results"),
+    path("alerts/<int:alert_id>/resolve/", results.alert_resolve, name="alert_resolve"),
+    path("marketing/resume/", results.marketing_resume, name="marketing_resume"),
     path("settings/", RedirectView.as_view(pattern_name="web:project_settings"), name="settings"),
     path("settings/project/", project.project_settings, name="project_settings"),
     path("settings/providers/", providers.provider_list, name="providers"),
@@ -117,6 +118,11 @@ urlpatterns = [
         "settings/providers/<int:connection_id>/default/", providers.provider_default, name="provider_default"
     ),
     path("settings/providers/<int:connection_id>/delete/", providers.provider_delete, name="provider_delete"),
+    path(
+        "settings/providers/<int:connection_id>/webhook-secret/",
+        providers.provider_webhook_rotate,
+        name="provider_webhook_rotate",
+    ),
     path("settings/domains/", domains.domain_list, name="domains"),
     path("settings/domains/<int:domain_id>/", domains.domain_detail, name="domain_detail"),
     path("settings/domains/<int:domain_id>/verify/", domains.domain_verify, name="domain_verify"),
@@ -129,4 +135,10 @@ urlpatterns = [
     path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
     path("settings/members/", project.members, name="members"),
+    path("settings/suppressions/", suppressions.suppression_list, name="suppressions"),
+    path(
+        "settings/suppressions/<int:suppression_id>/remove/",
+        suppressions.suppression_remove,
+        name="suppression_remove",
+    ),
 ]

@@ -34,6 +34,7 @@ from tidings.web.campaign_forms import (
     field_for,
     sentence,
 )
+from tidings.web.views.results import campaign_report
 
 PAGE_SIZE = 50
 # How often a page following a sending campaign asks again, in seconds.
@@ -225,6 +226,8 @@ def campaign_detail(request: HttpRequest, current: Current, campaign_id: int) ->
     }
     if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         context |= {"review": _review(campaign), "schedule_form": ScheduleForm()}
+    if campaign.status in STARTED and campaign.started_at is not None:
+        context |= campaign_report(request, campaign)
     return render(request, "web/campaign_detail.html", context)
 
 

@@ -12,13 +12,23 @@ from tidings.audience import selectors, services
 from tidings.audience.models import Contact
 from tidings.core.errors import Conflict, ValidationError
 from tidings.core.models import Role
+from tidings.sending.models import MessageState
+from tidings.tracking.models import BounceType, EventKind
+from tidings.tracking.selectors import contact_activity
 from tidings.web.access import Current, project_view
 from tidings.web.audience_forms import ContactForm, ContactTagForm, add_conflict
 from tidings.web.forms import add_service_errors
 
+ACTIVITY_PAGE = 50
+ACTIVITY_LABELS = {**dict(MessageState.choices), **dict(EventKind.choices)}
+BOUNCE_LABELS = dict(BounceType.choices)
 
-def _sections(contact: Contact, tag_form: ContactTagForm | None = None) -> dict[str, Any]:
+
+def _sections(
+    contact: Contact, tag_form: ContactTagForm | None = None, activity_cursor: str | None = None
+) -> dict[str, Any]:
     return {
+        **_activity(contact, activity_cursor),
         "contact": contact,
         # A list of pairs: a custom field named "items" must not shadow dict.items in templates.
         "custom_fields": sorted(contact.custom_fields.items()),
@@ -27,6 +37,22 @@ def _sections(contact: Contact, tag_form: ContactTagForm | None = None) -> dict[
         "tag_form": tag_form or ContactTagForm(),
         "tags": selectors.tag_list(project=contact.project),
     }
+
+
+def _activity(contact: Contact, cursor: str | None) -> dict[str, Any]:
+    """The contact's messages and events, newest first, a page at a time."""
+    try:
+        items, next_cursor = contact_activity(
+            project=contact.project, contact_id=contact.pk, cursor=cursor, limit=ACTIVITY_PAGE
+        )
+    except ValidationError:  # a stale or hand-edited cursor: start from the newest
+        items, next_cursor = contact_activity(
+            project=contact.project, contact_id=contact.pk, limit=ACTIVITY_PAGE
+        )
+    for item in items:
+        item["label"] = ACTIVITY_LABELS.get(item["kind"], item["kind"])
+        item["bounce_label"] = BOUNCE_LABELS.get(item["bounce_type"], "")
+    return {"activity": items, "activity_next": next_cursor, "activity_paged": bool(cursor)}
 
 
 def _post_only(request: HttpRequest, current: Current) -> HttpResponse | None:
@@ -39,7 +65,8 @@ def _post_only(request: HttpRequest, current: Current) -> HttpResponse | None:
 @project_view
 def contact_detail(request: HttpRequest, current: Current, contact_id: int) -> HttpResponse:
     contact = selectors.contact_get(project=current.project, contact_id=contact_id)
-    return render(request, "web/contact_detail.html", _sections(contact))
+    sections = _sections(contact, activity_cursor=request.GET.get("activity") or None)
+    return render(request, "web/contact_detail.html", sections)
 
 
 @project_view
