@@ -34,9 +34,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The two suites may run side by side: each has its own data directory and Redis database.
+export TIDINGS_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+SQLITE_REDIS_URL ?= redis://127.0.0.1:6379/14
+
 test-sqlite: $(STAMP)
 	rm -rf $(TEST_DATA_DIR)/sqlite
-	$(CLEAN_ENV) TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(CLEAN_ENV) TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/sqlite TIDINGS_TEST_REDIS_URL=$(SQLITE_REDIS_URL) \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # PostgreSQL runs when it answers; with CI=true it must answer.
 test-postgres: $(STAMP)
@@ -51,10 +56,13 @@ test-postgres: $(STAMP)
 		echo "== PostgreSQL does not answer at $$TIDINGS_TEST_POSTGRES_URL: skipping its run"; \
 	fi
 
+# Both databases at once (two cores), each suite's output shown when it ends; then the few
+# tests marked serial (a worker killed and restarted on a clock), one database after the other.
 test: lint
-	@echo "== test suite on SQLite"
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	@echo "== test suites on SQLite and PostgreSQL, side by side"
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres PYTEST_ARGS='-m "not serial"'
+	@echo "== tests that need the machine to themselves"
+	$(MAKE) --no-print-directory test-sqlite test-postgres PYTEST_ARGS='-m serial'
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --list

@@ -28,7 +28,7 @@ from tidings.campaigns.services import campaign_start
 from tidings.core.queue import worker_command
 from tidings.sending.models import Message, MessageState
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.serial]
 
 RECIPIENTS = int(os.environ.get("CRASH_RECIPIENTS", "5000"))
 KILLS = 4

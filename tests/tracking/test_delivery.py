@@ -314,6 +314,23 @@ def test_suppressions_survive_an_import_upsert(project: Project) -> None:
     assert not Contact.objects.filter(project=project, email_key=people[0].email).exists()
 
 
+def test_an_api_upsert_leaves_a_suppressed_address_and_says_why(project: Project, api: ApiClient) -> None:
+    _, people, messages = _sent(project, n=2)
+    _record(project, kind="bounced", message_id=messages[0].pk, status_code="5.1.1")
+    _record(project, kind="complained", message_id=messages[1].pk)
+    Contact.objects.filter(pk=people[1].pk).delete()
+    body = api.post(
+        "contacts/bulk",
+        {"contacts": [{"email": people[0].email, "status": "subscribed"}, {"email": people[1].email}]},
+    ).json()
+    assert [(r["result"], r["reason"]) for r in body["results"]] == [
+        ("suppressed", "the address bounced: it is on the suppression list"),
+        ("suppressed", "the recipient complained: the address is on the suppression list"),
+    ]
+    assert _status(people[0]) == ContactStatus.BOUNCED
+    assert not Contact.objects.filter(pk=people[1].pk).exists()
+
+
 def test_a_refusal_at_sending_goes_through_the_same_door(project: Project, smtp_server: Any) -> None:  # noqa: F811
     f.verified_domain(project)
     f.smtp_connection(project, smtp_server)

@@ -106,6 +106,7 @@ class BulkItemOut(CamelSchema):
     result: str = Field(description="created, updated, suppressed (left as it is) or rejected")
     id: int | None = None
     errors: list[FieldErrorOut] = []
+    reason: str = Field("", description="For a suppressed row: why it was left as it is.")
 
 
 class BulkUpsertOut(CamelSchema):

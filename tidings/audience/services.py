@@ -294,6 +294,15 @@ class BulkItemResult:
     result: str  # created | updated | suppressed | rejected
     id: int | None = None
     errors: list[FieldError] = field(default_factory=list)
+    reason: str = ""  # why a suppressed row was left as it is
+
+
+_SUPPRESSED_WHY = {
+    SuppressionReason.BOUNCED: "the address bounced: it is on the suppression list",
+    SuppressionReason.COMPLAINED: "the recipient complained: the address is on the suppression list",
+    SuppressionReason.ERASED: "the person was erased: the address is on the suppression list",
+    SuppressionReason.MANUAL: "the address is on the suppression list",
+}
 
 
 @transaction.atomic
@@ -328,12 +337,12 @@ def contacts_upsert(
     keys = list(cleaned)
     existing = {c.email_key: c for c in scoped(Contact, project).filter(email_key__in=keys)}
     hashes = {validation.email_hash(project.pk, k): k for k in keys}
-    suppressed = set(
-        hashes[h]
-        for h in scoped(Suppression, project)
+    suppressed = {
+        hashes[h]: reason
+        for h, reason in scoped(Suppression, project)
         .filter(email_hash__in=list(hashes))
-        .values_list("email_hash", flat=True)
-    )
+        .values_list("email_hash", "reason")
+    }
     by_index = {r.index: r for r in results}
     tag_names = {n for _, clean in cleaned.values() for n in clean.get("tags", [])}
     tags = {t.name: t for t in tags_get_or_create(project=project, names=sorted(tag_names))}
@@ -345,6 +354,9 @@ def contacts_upsert(
         if key in suppressed or (contact is not None and contact.status in SUPPRESSED_STATUSES):
             result.result = "suppressed"
             result.id = contact.pk if contact else None
+            result.reason = _SUPPRESSED_WHY.get(
+                suppressed.get(key, ""), f"the contact is {contact.status if contact else 'suppressed'}"
+            )
             continue
         if contact is None:
             clean.setdefault("source", source)
