@@ -45,7 +45,9 @@ class Sent:
     """A campaign really sent through the ``smtp`` connection to a sink on loopback."""
 
     def __init__(self, project: Any, sink: SmtpServer, n: int = 3) -> None:
-        f.verified_domain(project)
+        domain = f.verified_domain(project)
+        domain.last_results = [{"purpose": "return-path", "state": "found"}]  # the CNAME is published
+        domain.save(update_fields=["last_results"])
         f.smtp_connection(project, sink)
         news = f.tag(project)
         f.contacts(project, n, tag=news)

@@ -7,6 +7,7 @@ keeps the envelope sender as ``Return-Path``).
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import logging
@@ -101,10 +102,29 @@ def test_each_copy_leaves_with_its_own_verp_return_path(copies: list[Copy]) -> N
     assert len({c.verp for c in copies}) == 3
 
 
-def test_the_bounce_domain_setting_wins_over_the_from_domain(settings: Any) -> None:
-    assert bounce_domain("Example.COM") == "bounces.example.com"
+def test_the_return_path_is_used_only_where_bounces_can_arrive(project: Any, settings: Any) -> None:
+    domain = f.verified_domain(project)
+    # The CNAME was not found (or never checked): no VERP, rather than a domain nobody receives.
+    assert bounce_domain(project_id=project.pk, from_domain="Example.COM") == ""
+    assert (
+        bounce_domain(project_id=project.pk, from_domain="Example.COM", published=True)
+        == "bounces.example.com"
+    )
+    domain.last_results = [{"purpose": "return-path", "state": "found"}]
+    domain.save(update_fields=["last_results"])
+    assert bounce_domain(project_id=project.pk, from_domain="Example.COM") == "bounces.example.com"
+    domain.last_results = [{"purpose": "return-path", "state": "wrong"}]
+    domain.save(update_fields=["last_results"])
+    assert bounce_domain(project_id=project.pk, from_domain="example.com") == ""
     settings.BOUNCE_DOMAIN = "returns.mailer.example"
-    assert bounce_domain("example.com") == "returns.mailer.example"
+    assert bounce_domain(project_id=project.pk, from_domain="example.com") == "returns.mailer.example"
+
+
+def test_a_pixel_token_is_no_return_path_token(copies: list[Copy]) -> None:
+    message = copies[0].message
+    pixel = message_token(project_id=message.project_id, message_id=message.pk)
+    as_local_part = base64.b32encode(base64.urlsafe_b64decode(pixel + "=")).decode().rstrip("=").lower()
+    assert verp_read(f"bounces+{as_local_part}@bounces.example.com") is None
 
 
 def test_a_token_survives_a_server_that_changes_the_case_of_local_parts() -> None:

@@ -29,6 +29,7 @@ from tidings.sending.pipeline import run_campaign
 from tidings.tracking.delivery import (
     DeliveryEvent,
     bounce_type_of,
+    classify_bounce,
     delivery_event_record,
     enhanced_code,
     marketing_resume,
@@ -84,11 +85,39 @@ def _suppressed(project: Project, address: str) -> Suppression | None:
         ("550", "hard"),
         ("452", "soft"),
         ("554", "soft"),
-        ("", "hard"),
+        ("5.1.7", "policy"),  # the sender's address, not the recipient's
+        ("5.1.8", "policy"),
+        ("", "soft"),
     ],
 )
 def test_bounce_types_follow_the_enhanced_status_code(code: str, kind: str) -> None:
     assert bounce_type_of(code) == kind
+
+
+@pytest.mark.parametrize(
+    ("status", "diagnostic", "provider", "expected"),
+    [
+        (
+            "5.0.0",
+            "550 5.1.1 The email account that you tried to reach does not exist",
+            "",
+            ("5.1.1", "hard"),
+        ),
+        ("5.0.0", "552 mailbox full", "", ("5.0.0", "soft")),
+        ("5.0.0", "550 no such user", "", ("5.0.0", "hard")),
+        ("5.0.0", "", "soft", ("5.0.0", "soft")),
+        ("", "", "hard", ("", "hard")),
+        ("", "", "", ("", "soft")),
+        ("4.0.0", "", "hard", ("4.0.0", "hard")),
+        ("5.7.1", "", "hard", ("5.7.1", "policy")),
+        ("", "553 5.1.8 sender domain does not exist", "hard", ("5.1.8", "policy")),
+        ("4.4.7", "550 5.1.1 no such user", "", ("4.4.7", "soft")),
+    ],
+)
+def test_one_classification_for_every_source(
+    status: str, diagnostic: str, provider: str, expected: Any
+) -> None:
+    assert classify_bounce(status, diagnostic, provider) == expected
 
 
 def test_the_enhanced_code_is_found_in_a_reply() -> None:
@@ -216,6 +245,8 @@ def test_a_complaint_rate_over_the_limit_pauses_marketing_until_lifted(project: 
     _, _, messages = _sent(project, n=400)
     other = f.campaign(project, design_obj=f.design(project), tag_obj=f.tag(project), name="Next")
     campaign_start(campaign=other)
+    scheduled = f.campaign(project, design_obj=f.design(project), tag_obj=f.tag(project), name="Soon")
+    Campaign.objects.filter(pk=scheduled.pk).update(status=CampaignStatus.SCHEDULED)
     receipt = f.campaign(project, design_obj=f.design(project), tag_obj=f.tag(project), name="Receipts")
     Campaign.objects.filter(pk=receipt.pk).update(transactional=True)
     receipt.refresh_from_db()
@@ -227,6 +258,8 @@ def test_a_complaint_rate_over_the_limit_pauses_marketing_until_lifted(project: 
     assert "December news" in project.marketing_paused_reason
     other.refresh_from_db()
     assert other.status == CampaignStatus.PAUSED
+    # A scheduled one stays scheduled: its preflight refuses it when its time comes.
+    assert Campaign.objects.get(pk=scheduled.pk).status == CampaignStatus.SCHEDULED
     alert = Alert.objects.get(kind=AlertKind.COMPLAINT_RATE)
     assert "paused" in alert.title
     with pytest.raises(Conflict, match="marketing sends are paused"):
@@ -298,6 +331,64 @@ def test_a_provider_unsubscribe_unsubscribes(project: Project) -> None:
         project, source=EventSource.WEBHOOK, kind="unsubscribed", message_id=messages[0].pk
     ).effect == ("unsubscribed")
     assert _status(people[0]) == ContactStatus.UNSUBSCRIBED
+
+
+def test_provider_opens_of_a_campaign_that_tracks_itself_are_not_counted_twice(project: Project) -> None:
+    campaign, _people, messages = _sent(project, n=2)
+    ignored = _record(project, source=EventSource.WEBHOOK, kind="opened", message_id=messages[0].pk)
+    assert ignored.effect == "ignored"
+    assert not ignored.stored
+    Campaign.objects.filter(pk=campaign.pk).update(track_opens=False)
+    Message.objects.filter(campaign=campaign).update(sent_at=timezone.now() - timedelta(hours=1))
+    machine = _record(
+        project,
+        source=EventSource.WEBHOOK,
+        kind="opened",
+        message_id=messages[0].pk,
+        user_agent="GoogleImageProxy",
+    )
+    assert machine.event.machine
+    assert Contact.objects.get(email_key=messages[0].email_key).last_opened_at is None  # a proxy is no reader
+    person = _record(
+        project,
+        source=EventSource.WEBHOOK,
+        kind="opened",
+        message_id=messages[0].pk,
+        user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0",
+    )
+    assert not person.event.machine
+    assert Contact.objects.get(email_key=messages[0].email_key).last_opened_at is not None
+
+
+def test_soft_bounces_before_a_removal_from_the_list_are_not_counted_again(
+    project: Project, api: ApiClient
+) -> None:
+    _, people, messages = _sent(project, n=1)
+    for _ in range(3):
+        _record(project, kind="bounced", message_id=messages[0].pk, status_code="4.2.2")
+    assert _status(people[0]) == ContactStatus.BOUNCED
+    entry = Suppression.objects.get()
+    assert api.post(f"suppressions/{entry.pk}/remove", {"note": "mailbox cleaned up"}).status_code == 200
+    assert (
+        _record(project, kind="bounced", message_id=messages[0].pk, status_code="4.2.2").effect
+        == "soft-bounce"
+    )
+    assert _status(people[0]) == ContactStatus.SUBSCRIBED
+
+
+def test_a_provider_time_far_off_is_kept_within_a_year_and_an_hour(project: Project) -> None:
+    from datetime import UTC, datetime
+
+    _, _, messages = _sent(project, n=1)
+    past = _record(
+        project, kind="delivered", message_id=messages[0].pk, occurred_at=datetime(1970, 1, 1, tzinfo=UTC)
+    )
+    future = _record(
+        project, kind="deferred", message_id=messages[0].pk, occurred_at=datetime(2999, 1, 1, tzinfo=UTC)
+    )
+    now = timezone.now()
+    assert now - timedelta(days=366) < past.event.occurred_at < now - timedelta(days=364)
+    assert future.event.occurred_at <= now + timedelta(hours=1, seconds=5)
 
 
 def test_an_unknown_kind_is_a_programming_error(project: Project) -> None:

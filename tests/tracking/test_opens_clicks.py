@@ -57,6 +57,18 @@ def _send(project: Any, n: int = 2, **values: Any) -> tuple[Campaign, list[Conta
     return campaign, people
 
 
+def _send_body(project: Any, body: str) -> tuple[Campaign, list[Contact]]:
+    connection = f.outbox_connection(project)
+    news = f.tag(project)
+    people = f.contacts(project, 1, tag=news)
+    campaign = f.campaign(project, design_obj=f.design(project, fmt="html", body=body), tag_obj=news)
+    campaign_start(campaign=campaign)
+    campaign.refresh_from_db()
+    run_campaign(campaign)
+    campaign.folder = outbox_folder(connection)  # type: ignore[attr-defined]
+    return campaign, people
+
+
 def _html_of(campaign: Any, address: str) -> str:
     for path in campaign.folder.glob("*.eml"):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -105,7 +117,7 @@ def test_a_click_redirects_to_the_stored_link_and_counts_once_for_the_contact(pr
         lambda p, m, c: message_token(project_id=p, message_id=m, campaign_id=c, link=0),  # the pixel's
         lambda p, m, c: message_token(project_id=p + 1, message_id=m, campaign_id=c, link=1),  # other project
         lambda p, m, c: message_token(project_id=p, message_id=m, campaign_id=c + 999, link=1),  # no campaign
-        lambda p, m, c: message_token(project_id=p, message_id=m, link=1),  # names no campaign
+        lambda p, m, c: message_token(project_id=p, message_id=m + 999, link=1),  # old kind, no message
         lambda p, m, c: "x" * 35,
         lambda p, m, c: "//evil.com",
         lambda p, m, c: "javascript:alert(1)",
@@ -119,6 +131,50 @@ def test_a_forged_or_unknown_click_is_a_404_never_a_redirect(project, outbox, fo
     assert response.status_code == 404
     assert "Location" not in response
     assert not TrackingEvent.objects.exists()
+
+
+def test_a_stored_link_that_is_no_web_address_is_never_followed(project, outbox) -> None:
+    campaign, _people = _send(project, n=1)
+    message = Message.objects.get(campaign=campaign)
+    for number, url in ((7, "javascript:alert(1)"), (8, "//evil.com/x"), (9, "/\\evil.com")):
+        TrackedLink.objects.create(
+            project=project, campaign=campaign, index=number, url=url, url_hash=str(number) * 64
+        )
+        token = message_token(
+            project_id=project.pk, message_id=message.pk, campaign_id=campaign.pk, link=number
+        )
+        response = Client().get(f"/c/{token}")
+        assert response.status_code == 404, url
+        assert "Location" not in response
+    assert not TrackingEvent.objects.exists()
+
+
+def test_hostile_links_in_a_design_are_left_as_they_are(project, outbox) -> None:
+    body = (
+        '<html><body><a href="//evil.com/a">a</a> <a href="/\\evil.com">b</a> '
+        '<a href="javascript:x()">c</a></body></html>'
+    )
+    campaign, people = _send_body(project, body)
+    html = _html_of(campaign, people[0].email)
+    assert 'href="//evil.com/a"' in html
+    assert 'href="javascript:x()"' in html
+    assert "/c/" not in html
+    assert not TrackedLink.objects.filter(campaign=campaign).exists()
+
+
+def test_links_of_mail_sent_with_older_tokens_still_work(project, outbox) -> None:
+    from tidings.tracking import tokens
+
+    campaign, _people = _send(project, n=1)
+    message = Message.objects.get(campaign=campaign)
+    Message.objects.filter(pk=message.pk).update(sent_at=timezone.now() - timedelta(minutes=5))
+    old_click = tokens._seal(tokens._LEGACY_LAYOUT.pack(project.pk, message.pk, 2), b"message")
+    old_pixel = tokens._seal(tokens._LEGACY_LAYOUT.pack(project.pk, message.pk, 0), b"message")
+    response = Client().get(f"/c/{old_click}", headers={"user-agent": BROWSER})
+    assert response.status_code == 302
+    assert response["Location"] == "https://example.com/shop"
+    assert Client().get(f"/o/{old_pixel}.gif", headers={"user-agent": BROWSER}).status_code == 200
+    assert sorted(TrackingEvent.objects.values_list("kind", flat=True)) == ["clicked", "opened"]
 
 
 def test_every_changed_character_of_a_click_token_is_refused(project, outbox) -> None:

@@ -71,10 +71,11 @@ def _sent_campaign(
 
 
 def _event(project: Project, message: Message, kind: str, at: datetime, **fields: Any) -> None:
+    # Opens and clicks as the campaign's own pixel and redirect record them; the rest as reported.
     delivery_event_record(
         project=project,
         event=DeliveryEvent(kind=kind, message_id=message.pk, occurred_at=at, **fields),
-        source=EventSource.WEBHOOK,
+        source=EventSource.TRACKING if kind in ("opened", "clicked") else EventSource.WEBHOOK,
         connection_id=message.campaign.connection_id,
     )
 

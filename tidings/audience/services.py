@@ -160,6 +160,11 @@ def _email_key(email: str) -> str:
         return email.strip().lower()  # a provider may report what we could not have sent; match it as given
 
 
+def suppression_hash(project: Project, email: str) -> str:
+    """The suppression list's key of an address in this project."""
+    return validation.email_hash(project.pk, _email_key(email))
+
+
 @transaction.atomic
 def suppress(
     *, project: Project, email: str, reason: str, detail: str = "", contact: Contact | None = None
@@ -177,7 +182,7 @@ def suppress(
     previous = contact.status if contact is not None else ""
     suppression, created = Suppression.objects.get_or_create(
         project=project,
-        email_hash=validation.email_hash(project.pk, key),
+        email_hash=suppression_hash(project, email),
         defaults={
             "email": email.strip()[:254],
             "reason": reason,

@@ -82,7 +82,7 @@ def worker_name() -> str:
 class MessageBuilder:
     """Everything a campaign's messages share, prepared once: render → assemble → sign."""
 
-    def __init__(self, campaign: Campaign, *, signs: bool, verp: bool = False) -> None:
+    def __init__(self, campaign: Campaign, *, signs: bool, verp: bool = False, outbox: bool = False) -> None:
         self.campaign = campaign
         content = campaign.content or {}
         self.source = DesignSource(
@@ -114,7 +114,15 @@ class MessageBuilder:
         self.from_domain = campaign.from_email.rpartition("@")[2].lower()
         # Mail we hand to a relay ourselves returns its bounces to us: a VERP envelope sender per
         # message, on a domain worked out once here. An ESP keeps its own return path.
-        self.bounce_domain = bounce_domain(self.from_domain) if verp else ""
+        self.bounce_domain = (
+            bounce_domain(
+                project_id=campaign.project_id,
+                from_domain=self.from_domain,
+                published=outbox,
+            )
+            if verp
+            else ""
+        )
         self.keys: list[DkimKey] = []
         if signs:
             domain = (
@@ -359,7 +367,12 @@ def run_campaign(
         return result
     try:
         transport = open_transport(connection)
-        builder = MessageBuilder(campaign, signs=transport.signs, verp=connection.kind in VERP_KINDS)
+        builder = MessageBuilder(
+            campaign,
+            signs=transport.signs,
+            verp=connection.kind in VERP_KINDS,
+            outbox=connection.kind == ConnectionKind.OUTBOX,
+        )
     except Exception as exc:
         # Nothing can be sent as the campaign stands (unreadable secrets, a design that no
         # longer renders): say why and keep every message queued for a resume.
@@ -541,7 +554,7 @@ def _refusal_record(campaign: Campaign, message: Message, exc: PermanentFailure)
         event=DeliveryEvent(
             kind=EventKind.BOUNCED,
             message_id=message.pk,
-            bounce_type="" if exc.code.startswith("5.7") else BounceType.HARD,
+            bounce_type="" if exc.code else BounceType.HARD,  # a code says which; else refused outright
             status_code=exc.code,
             detail=exc.message,
         ),

@@ -99,7 +99,8 @@ def _reply(error: bytes | str) -> str:
     return error.decode(errors="replace") if isinstance(error, bytes) else str(error)
 
 
-_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+# An enhanced status code (RFC 3463): class, subject, detail.
+ENHANCED_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
 def _smtp_failure(code: int, reply: str, *, stage: str, recipient: bool) -> DeliveryError:
@@ -109,11 +110,14 @@ def _smtp_failure(code: int, reply: str, *, stage: str, recipient: bool) -> Deli
     text = f"{stage}: {code} {reply}".strip()
     if 400 <= code < 500:
         return TransientFailure(text)
-    enhanced = _ENHANCED.search(reply)
+    enhanced = ENHANCED_CODE.search(reply)
     subject = enhanced.group(2) if enhanced else ""
     if subject == "7" and "relay" in reply.lower():
         return ConnectionUnusable(f"the relay refused to relay: {code} {reply}")
-    bounce = subject == "1" or (recipient and subject != "7" and code in (550, 551, 553, 554))
+    sender_address = enhanced is not None and enhanced.group(0) in ("5.1.7", "5.1.8")  # ours, not theirs
+    bounce = not sender_address and (
+        subject == "1" or (recipient and subject != "7" and code in (550, 551, 553, 554))
+    )
     return PermanentFailure(text, bounce=bounce, code=enhanced.group(0) if enhanced else str(code))
 
 

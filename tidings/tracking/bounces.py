@@ -47,9 +47,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from tidings.sending.models import Message
-from tidings.tracking.delivery import DeliveryEvent, bounce_type_of, delivery_event_record, enhanced_code
+from tidings.tracking.delivery import DeliveryEvent, classify_bounce, delivery_event_record, enhanced_code
 from tidings.tracking.models import EventKind, EventSource
-from tidings.tracking.tokens import BadToken, Tracked, message_token, read_message_token
+from tidings.tracking.tokens import BadToken, Tracked, read_return_path_token, return_path_token
 
 log = logging.getLogger("tidings.bounces")
 
@@ -61,7 +61,6 @@ _DETECTOR_BYTES = 64_000  # of a plain-text bounce given to flufl.bounce's detec
 _TOKEN_CHARS = 42  # 26 bytes in base32 without padding
 _VERP = re.compile(rf"\b{RETURN_LOCAL}\+([a-z2-7]{{{_TOKEN_CHARS}}})@", re.IGNORECASE)
 _OUR_MESSAGE_ID = re.compile(r"<[0-9a-f]{24}@[A-Za-z0-9.-]{1,253}>")
-_REPLY = re.compile(r"\s*([45]\d\d)\b")
 _MESSAGE_ID_LINE = re.compile(r"^message-id:[ \t]*(<[^>\s]{1,300}>)", re.IGNORECASE | re.MULTILINE)
 # Headers a receiving system writes the envelope recipient into, and those a report copies it to.
 _ENVELOPE_HEADERS = ("to", "delivered-to", "x-original-to", "envelope-to", "x-envelope-to")
@@ -84,7 +83,7 @@ _WEIGHT = {EventKind.COMPLAINED: 4, EventKind.BOUNCED: 3, EventKind.DEFERRED: 2,
 
 def verp_token(*, project_id: int, message_id: int) -> str:
     """The message's signed token as a local part can carry it: lowercase base32, 42 characters."""
-    sealed = base64.urlsafe_b64decode(message_token(project_id=project_id, message_id=message_id) + "=")
+    sealed = base64.urlsafe_b64decode(return_path_token(project_id=project_id, message_id=message_id) + "=")
     return base64.b32encode(sealed).decode().rstrip("=").lower()
 
 
@@ -103,10 +102,7 @@ def read_verp_token(token: str) -> Tracked:
         raise BadToken("not base32") from exc
     if base64.b32encode(sealed).decode().rstrip("=").lower() != token:
         raise BadToken("not in canonical form")
-    tracked = read_message_token(base64.urlsafe_b64encode(sealed).rstrip(b"=").decode())
-    if tracked.link != 0:
-        raise BadToken("not a message's own token")
-    return tracked
+    return read_return_path_token(base64.urlsafe_b64encode(sealed).rstrip(b"=").decode())
 
 
 def verp_tokens(text: str) -> list[str]:
@@ -125,10 +121,25 @@ def verp_read(address: str) -> Tracked | None:
         return None
 
 
-def bounce_domain(from_domain: str) -> str:
-    """Where bounces go: ``TIDINGS_BOUNCE_DOMAIN``, else ``bounces.<from domain>`` (the CNAME each
-    sending domain is asked to publish, pointing at this installation)."""
-    return settings.BOUNCE_DOMAIN or f"bounces.{from_domain.lower()}"
+def bounce_domain(*, project_id: int, from_domain: str, published: bool = False) -> str:
+    """Where bounces go: ``TIDINGS_BOUNCE_DOMAIN``, else ``bounces.<from domain>`` once the sending
+    domain's last check found that CNAME (pointing at this installation), or when ``published``
+    says not to ask (the outbox delivers nowhere); else "" — no VERP: the from address stays the
+    envelope sender, rather than a return path nobody receives."""
+    if settings.BOUNCE_DOMAIN:
+        return settings.BOUNCE_DOMAIN
+    if published:
+        return f"bounces.{from_domain.lower()}"
+    from tidings.sending.models import SendingDomain
+
+    domain = from_domain.lower()
+    results = (
+        SendingDomain.objects.filter(project_id=project_id, domain=domain)
+        .values_list("last_results", flat=True)
+        .first()
+    )
+    found = any(r.get("purpose") == "return-path" and r.get("state") == "found" for r in results or ())
+    return f"bounces.{domain}" if found else ""
 
 
 # -- reading a report ------------------------------------------------------------------------
@@ -234,19 +245,9 @@ def _first(block: MimeMessage, *names: str) -> str:
 
 
 def _status_of(field: str, diagnostic: str) -> tuple[str, str]:
-    """The enhanced status code of a recipient, and a bounce type when the code alone cannot say.
-
-    Exim writes ``Status: 5.0.0`` whatever the reason and leaves the real code to the
-    diagnostic (``550 5.1.1 …``): a more specific code there of the same class wins. A
-    ``x.0.0`` with no better code is judged by the SMTP reply (550 hard, 552 soft…).
-    """
-    status, specific = enhanced_code(field), enhanced_code(diagnostic)
-    if specific and (not status or (status.endswith(".0.0") and specific[0] == status[0])):
-        status = specific
-    reply = _REPLY.match(diagnostic)
-    if reply and status[:1] in ("", "5") and (not status or status.endswith(".0.0")):
-        return status, bounce_type_of(reply.group(1))
-    return status, ""
+    """The status code and bounce type of one recipient's block (see ``classify_bounce``: Exim
+    writes ``Status: 5.0.0`` and leaves the real code to the diagnostic)."""
+    return classify_bounce(field, diagnostic)
 
 
 def _status_findings(report: Report, part: MimeMessage) -> None:

@@ -33,14 +33,13 @@ from tidings.audience.validation import normalize_email
 from tidings.campaigns.models import Campaign, CampaignStatus
 from tidings.core.models import Project
 from tidings.sending.models import Message
-from tidings.tracking.models import Alert, AlertKind, BounceType, EventKind, TrackingEvent
+from tidings.sending.transports import ENHANCED_CODE
+from tidings.tracking.models import Alert, AlertKind, BounceType, EventKind, EventSource, TrackingEvent
 
 log = logging.getLogger(__name__)
 
 # A campaign whose complaints pass this share of its sent messages pauses marketing.
 COMPLAINT_RATE_LIMIT = 0.003
-
-_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
 @dataclass(frozen=True)
@@ -79,36 +78,62 @@ class Outcome:
 
 def enhanced_code(text: str) -> str:
     """The first enhanced status code (RFC 3463) in a reply or a DSN field, or ""."""
-    found = _ENHANCED.search(text or "")
+    found = ENHANCED_CODE.search(text or "")
     return found.group(0) if found else ""
 
 
-def bounce_type_of(status_code: str) -> str:
-    """Hard, soft or policy, by the enhanced status code.
+# 5.1.7 and 5.1.8: the *sender's* address is refused (a return path that does not resolve,
+# say): the sender's problem, like a 5.7.x, never the recipient's.
+_SENDER_ADDRESS = ("5.1.7", "5.1.8")
+_REPLY_CODE = re.compile(r"\s*([45]\d\d)\b")
 
-    5.1.x (the address) and 5.4.x (no route to the domain) are hard; 5.7.x is the
-    sender's problem (policy, authentication); every 4.x.x, and the other 5.x.x
-    (a full mailbox, a message too large, a system refusing for now), are soft.
-    A bare 5xx reply code with no enhanced code is hard when it is 550/551/553.
+
+def bounce_type_of(status_code: str) -> str:
+    """Hard, soft or policy, by the enhanced status code (or a bare SMTP reply code).
+
+    5.1.x (the address) and 5.4.x (no route to the domain) are hard; 5.7.x, and 5.1.7/5.1.8
+    (the sender's own address), are the sender's problem; every 4.x.x, and the other 5.x.x (a
+    full mailbox, a message too large, a system refusing for now), are soft. A bare 550, 551
+    or 553 is hard; with nothing to go by, soft (counted, and enough of them suppress).
     """
     code = status_code.strip()
-    enhanced = _ENHANCED.fullmatch(code) or _ENHANCED.search(code)
+    enhanced = ENHANCED_CODE.search(code)
     if enhanced:
         klass, subject = enhanced.group(1), enhanced.group(2)
         if klass != "5":
             return BounceType.SOFT
-        if subject == "7":
+        if subject == "7" or enhanced.group(0) in _SENDER_ADDRESS:
             return BounceType.POLICY
         return BounceType.HARD if subject in ("1", "4") else BounceType.SOFT
-    if code[:1] == "4":
-        return BounceType.SOFT
-    if code in ("550", "551", "553"):
+    if code[:3] in ("550", "551", "553"):
         return BounceType.HARD
-    return BounceType.SOFT if code else BounceType.HARD
+    return BounceType.SOFT
+
+
+def classify_bounce(status: str = "", diagnostic: str = "", provider_type: str = "") -> tuple[str, str]:
+    """(status code, bounce type) of one bounce, from every source's words alike.
+
+    ``status`` is a status field (a DSN's ``Status``, a provider's code), ``diagnostic`` the
+    server's reply text, ``provider_type`` a provider's own ``hard``/``soft`` ("" if none). A
+    specific code in the diagnostic beats a vague ``x.0.0`` status of the same class (Exim and
+    SendGrid write 5.0.0 whatever the reason). A specific code decides; else the provider's
+    word; else the SMTP reply code the diagnostic starts with; else soft.
+    """
+    code, specific = enhanced_code(status), enhanced_code(diagnostic)
+    if specific and (not code or (code.endswith(".0.0") and specific[0] == code[0])):
+        code = specific
+    if code and not code.endswith(".0.0"):
+        return code, bounce_type_of(code)
+    if provider_type in (BounceType.HARD, BounceType.SOFT):
+        return code, provider_type
+    reply = _REPLY_CODE.match(diagnostic or "") or _REPLY_CODE.match(status or "")
+    if code[:1] == "4":
+        return code, BounceType.SOFT
+    return code or (reply.group(1) if reply else ""), bounce_type_of(reply.group(1) if reply else "")
 
 
 def _message(project: Project, event: DeliveryEvent, connection_id: int | None) -> Message | None:
-    messages = Message.objects.select_related("campaign").filter(project=project)
+    messages = Message.objects.select_related("campaign__project").filter(project=project)
     if event.message_id is not None:
         return messages.filter(pk=event.message_id).first()
     if event.provider_message_id:
@@ -117,6 +142,16 @@ def _message(project: Project, event: DeliveryEvent, connection_id: int | None) 
             found = found.filter(campaign__connection_id=connection_id)
         return found.order_by("-id").first()
     return None
+
+
+def _counted_here(campaign: Campaign, kind: str) -> bool:
+    """Opens or clicks the campaign's own pixel or redirect counts: a provider's report of the
+    same (its tracking on too) would count them twice."""
+    if kind == EventKind.OPENED:
+        return campaign.track_opens and campaign.project.track_opens
+    if kind == EventKind.CLICKED:
+        return campaign.track_clicks and campaign.project.track_clicks
+    return False
 
 
 def _contact(project: Project, message: Message | None, email: str) -> Contact | None:
@@ -142,17 +177,21 @@ def delivery_event_record(
     if event.kind not in EventKind.values:
         raise ValueError(f"unknown event kind {event.kind!r}")
     message = _message(project, event, connection_id)
+    if source == EventSource.WEBHOOK and message is not None and _counted_here(message.campaign, event.kind):
+        return Outcome(effect="ignored")
     email = (event.email or (message.email if message else "")).strip()[:254]
     bounce_type = event.bounce_type
     if event.kind == EventKind.BOUNCED and not bounce_type:
-        bounce_type = bounce_type_of(event.status_code)
-    elif event.kind == EventKind.BOUNCED and enhanced_code(event.status_code)[:3] == "5.7":
+        bounce_type = classify_bounce(event.status_code, event.detail)[1]
+    elif event.kind == EventKind.BOUNCED and bounce_type_of(enhanced_code(event.status_code)) == "policy":
         bounce_type = BounceType.POLICY  # whatever the provider calls it, a policy refusal is ours
     contact = _contact(project, message, email)
     from tidings.tracking.machines import is_machine
     from tidings.tracking.services import clean_agent
 
-    occurred_at = event.occurred_at or timezone.now()
+    now = timezone.now()
+    # A provider's clock (or a forged date) may say anything: keep it within a sensible range.
+    occurred_at = min(max(event.occurred_at or now, now - timedelta(days=365)), now + timedelta(hours=1))
     user_agent = clean_agent(event.user_agent)
     machine = event.kind in (EventKind.OPENED, EventKind.CLICKED) and is_machine(
         user_agent=user_agent,
@@ -226,8 +265,18 @@ def _act(project: Project, row: TrackingEvent, message: Message | None, contact:
         from tidings.tracking.services import unsubscribe
 
         return "unsubscribed" if unsubscribe(contact=contact) else ""
-    if kind in (EventKind.OPENED, EventKind.CLICKED) and message is not None and contact is not None:
-        _activity(project, row, message)
+    if (
+        kind in (EventKind.OPENED, EventKind.CLICKED)
+        and message is not None
+        and message.contact_id
+        and not row.machine
+    ):
+        from tidings.tracking.recorder import Engagement, engagement_activity
+
+        engagement = Engagement(
+            project.pk, message.pk, message.contact_id, message.campaign_id, kind, row.occurred_at
+        )
+        engagement_activity([engagement], exclude_event=row.pk)
     return ""
 
 
@@ -244,6 +293,20 @@ def _suppress(
 def _soft_bounce(project: Project, row: TrackingEvent, contact: Contact | None) -> str:
     """Count soft bounces of the address in the project's window; enough of them and it is bounced."""
     since = timezone.now() - timedelta(days=project.soft_bounce_days)
+    if row.email:
+        # Taken off the list by an admin: the soft bounces before that were dealt with.
+        from tidings.audience.models import SuppressionRemoval
+        from tidings.audience.services import suppression_hash
+
+        removed = (
+            SuppressionRemoval.objects.filter(
+                project=project, email_hash=suppression_hash(project, row.email)
+            )
+            .order_by("-removed_at")
+            .values_list("removed_at", flat=True)
+            .first()
+        )
+        since = max(since, removed) if removed else since
     soft = TrackingEvent.objects.filter(
         project=project, kind=EventKind.BOUNCED, bounce_type=BounceType.SOFT, occurred_at__gte=since
     )
@@ -276,7 +339,7 @@ def _complaint_rate_passed(campaign: Campaign) -> bool:
 
 
 def _pause_marketing(project: Project, campaign: Campaign) -> None:
-    """Stop the project's marketing mail: running marketing campaigns pause, none may start."""
+    """Stop the project's marketing mail: sending marketing campaigns pause, none may start."""
     now = timezone.now()
     reason = (
         f"the complaint rate of campaign “{campaign.name}” passed "
@@ -286,10 +349,9 @@ def _pause_marketing(project: Project, campaign: Campaign) -> None:
         marketing_paused_at=now, marketing_paused_reason=reason[:500]
     )
     project.refresh_from_db(fields=["marketing_paused_at", "marketing_paused_reason"])
+    # Sending ones pause; scheduled ones are refused by the preflight when their time comes.
     paused = Campaign.objects.filter(
-        project=project,
-        transactional=False,
-        status__in=(CampaignStatus.SENDING, CampaignStatus.SCHEDULED),
+        project=project, transactional=False, status=CampaignStatus.SENDING
     ).update(status=CampaignStatus.PAUSED, error=reason[:1000], updated_at=now)
     if first or paused:
         log.warning("project %s: marketing paused: %s", project.pk, reason)
@@ -317,23 +379,6 @@ def _alert(project: Project, kind: str, *, campaign_id: int | None, title: str, 
         detail=detail,
         last_seen_at=now,
     )
-
-
-def _activity(project: Project, row: TrackingEvent, message: Message) -> None:
-    from tidings.audience.activity import Activity, activity_record
-
-    first = not (
-        TrackingEvent.objects.filter(message=message, kind=row.kind, machine=False)
-        .exclude(pk=row.pk)
-        .exists()
-    )
-    if first and message.contact_id is not None:
-        activity_record(
-            project=project.pk,
-            activities=[
-                Activity(message.contact_id, row.kind, row.occurred_at, campaign_id=message.campaign_id)
-            ],
-        )
 
 
 def alert_resolve(*, project: Project, alert_id: int) -> Alert:

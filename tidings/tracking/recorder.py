@@ -47,30 +47,68 @@ class Hit:
     method: str
 
 
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """A person's open or click of a message, as a contact's activity may count it."""
+
+    project_id: int
+    message_id: int
+    contact_id: int
+    campaign_id: int | None
+    kind: str
+    at: datetime
+
+
+def engagement_activity(engagements: list[Engagement], *, exclude_event: int | None = None) -> int:
+    """A person's first open and first click of each message become the contact's activity (what
+    segments ask about); later ones, and those of machines, do not. Checks the stored events
+    (but ``exclude_event``, the one just stored) and the list itself; returns how many counted."""
+    from tidings.audience.activity import Activity, activity_record
+    from tidings.tracking.models import TrackingEvent
+
+    if not engagements:
+        return 0
+    earlier = TrackingEvent.objects.filter(
+        message_id__in={e.message_id for e in engagements},
+        kind__in={e.kind for e in engagements},
+        machine=False,
+    )
+    if exclude_event is not None:
+        earlier = earlier.exclude(pk=exclude_event)
+    seen = set(earlier.values_list("message_id", "kind").distinct())
+    firsts: dict[int, list[Activity]] = defaultdict(list)
+    for e in engagements:
+        if (e.message_id, e.kind) not in seen:
+            seen.add((e.message_id, e.kind))
+            firsts[e.project_id].append(Activity(e.contact_id, e.kind, e.at, campaign_id=e.campaign_id))
+    for project_id, activities in firsts.items():
+        activity_record(project=project_id, activities=activities)
+    return sum(len(a) for a in firsts.values())
+
+
+def _database_down(exc: Exception) -> bool:
+    """The database (or the way to it) failed, rather than this row: keep the hit for later."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError | OSError)
+
+
 def write_hits(hits: list[Hit]) -> int:
     """Store the hits in one transaction; returns how many were stored."""
-    from tidings.audience.activity import Activity, activity_record
     from tidings.sending.models import Message
     from tidings.tracking.machines import is_machine
     from tidings.tracking.models import TrackingEvent
 
     if not hits:
         return 0
-    ids = {h.message_id for h in hits}
     known = {
         row[0]: row
-        for row in Message.objects.filter(pk__in=ids).values_list(
+        for row in Message.objects.filter(pk__in={h.message_id for h in hits}).values_list(
             "pk", "project_id", "campaign_id", "contact_id", "sent_at", "project__store_ip"
         )
     }
-    kinds = {h.kind for h in hits}
-    seen = set(
-        TrackingEvent.objects.filter(message_id__in=ids, kind__in=kinds, machine=False)
-        .values_list("message_id", "kind")
-        .distinct()
-    )
     events: list[TrackingEvent] = []
-    firsts: dict[int, list[Activity]] = defaultdict(list)
+    people: list[Engagement] = []
     for hit in hits:
         row = known.get(hit.message_id)
         if row is None or row[1] != hit.project_id:
@@ -93,13 +131,11 @@ def write_hits(hits: list[Hit]) -> int:
                 machine=machine,
             )
         )
-        if not machine and contact_id is not None and (hit.message_id, hit.kind) not in seen:
-            seen.add((hit.message_id, hit.kind))
-            firsts[project_id].append(Activity(contact_id, hit.kind, hit.at, campaign_id=campaign_id))
+        if not machine and contact_id is not None:
+            people.append(Engagement(project_id, hit.message_id, contact_id, campaign_id, hit.kind, hit.at))
     with transaction.atomic():
+        engagement_activity(people)  # before the batch is stored: it looks at earlier events
         TrackingEvent.objects.bulk_create(events, batch_size=1000)
-        for project_id, activities in firsts.items():
-            activity_record(project=project_id, activities=activities)
     return len(events)
 
 
@@ -141,10 +177,23 @@ class Recorder:
             try:
                 return write_hits(hits)
             except Exception:
-                log.exception("tracking: writing %s hits failed; kept for the next attempt", len(hits))
+                log.exception("tracking: writing %s hits failed; trying them one by one", len(hits))
+            stored, kept = 0, []
+            for hit in hits:
+                try:
+                    stored += write_hits([hit])
+                except Exception as exc:
+                    if _database_down(exc):
+                        kept.append(hit)
+                    else:
+                        log.warning("tracking: a hit could not be stored and is dropped: %s", exc)
+            if kept:
+                log.error(
+                    "tracking: %s hits kept for the next attempt: the database does not answer", len(kept)
+                )
                 with self._lock:
-                    self._pending[:0] = hits
-                return 0
+                    self._pending[:0] = kept
+            return stored
 
     def _start(self) -> None:
         # Called with the lock held; a forked worker starts its own thread.

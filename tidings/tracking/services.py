@@ -124,9 +124,17 @@ def click_target(token: str) -> tuple[Any, int, str]:
     """The token, and the id and URL of the stored link it names: only ever a link of the
     message's own campaign. NotFound for a forged token, a pixel's, or a number it does not have."""
     hit = tracked(token)
-    if hit.link == 0 or hit.campaign_id == 0:
-        raise NotFound("this token names no link")
-    link = _campaign_link(hit.project_id, hit.campaign_id, hit.link)
+    if hit.link == 0:
+        raise NotFound("a pixel's token is no link")
+    campaign_id = hit.campaign_id
+    if campaign_id == 0:  # a token of older mail: its message names the campaign
+        from tidings.sending.models import Message
+
+        found = Message.objects.filter(pk=hit.message_id, project_id=hit.project_id).values_list(
+            "campaign_id"
+        )
+        campaign_id = (found.first() or (0,))[0]
+    link = _campaign_link(hit.project_id, campaign_id, hit.link) if campaign_id else None
     if link is None:
         raise NotFound("this link is not valid")
     return hit, link[0], link[1]

@@ -23,6 +23,7 @@ from django.conf import settings
 _LAYOUT = struct.Struct(">IQI")  # project (4 bytes), contact (8), campaign (4; 0 for none)
 # project (4 bytes), message (6, high 2 + low 4), campaign (4; 0: not given), link number (2; 0: the pixel)
 _MESSAGE_LAYOUT = struct.Struct(">IHIIH")
+_LEGACY_LAYOUT = struct.Struct(">IQI")  # project, message, link: pixel and link tokens of older mail
 MAX_LINK = 0xFFFF
 MAX_MESSAGE_ID = 2**48 - 1
 _MAC_BYTES = 10
@@ -96,19 +97,40 @@ def read_token(token: str) -> Recipient:
     return Recipient(project_id, contact_id, campaign_id or None)
 
 
-def message_token(*, project_id: int, message_id: int, link: int = 0, campaign_id: int = 0) -> str:
-    """The token of a message's open pixel (``link=0``) or of one of its links."""
+def _pack(project_id: int, message_id: int, campaign_id: int, link: int) -> bytes:
     if not 0 < message_id <= MAX_MESSAGE_ID or not 0 <= link <= MAX_LINK:
         raise ValueError("message id or link number out of range for a token")
-    return _seal(
-        _MESSAGE_LAYOUT.pack(project_id, message_id >> 32, message_id & 0xFFFFFFFF, campaign_id, link),
-        b"tracked",
-    )
+    return _MESSAGE_LAYOUT.pack(project_id, message_id >> 32, message_id & 0xFFFFFFFF, campaign_id, link)
+
+
+def _unpack(block: bytes) -> Tracked:
+    project_id, high, low, campaign_id, link = _MESSAGE_LAYOUT.unpack(block)
+    return Tracked(project_id, (high << 32) | low, link, campaign_id)
+
+
+def message_token(*, project_id: int, message_id: int, link: int = 0, campaign_id: int = 0) -> str:
+    """The token of a message's open pixel (``link=0``) or of one of its links."""
+    return _seal(_pack(project_id, message_id, campaign_id, link), b"tracked")
 
 
 def read_message_token(token: str) -> Tracked:
-    project_id, high, low, campaign_id, link = _MESSAGE_LAYOUT.unpack(_open(token, b"tracked"))
-    return Tracked(project_id, (high << 32) | low, link, campaign_id)
+    """What a pixel or link token names. Tokens of mail sent before tokens carried the campaign
+    (another key and layout) still read, with ``campaign_id`` 0."""
+    try:
+        return _unpack(_open(token, b"tracked"))
+    except BadToken:
+        project_id, message_id, link = _LEGACY_LAYOUT.unpack(_open(token, b"message"))
+        return Tracked(project_id, message_id, link)
+
+
+def return_path_token(*, project_id: int, message_id: int) -> str:
+    """The token of a message's return path (VERP), under a key of its own: a pixel's token,
+    which anyone who sees the message can copy, never reads as one."""
+    return _seal(_pack(project_id, message_id, 0, 0), b"return-path")
+
+
+def read_return_path_token(token: str) -> Tracked:
+    return _unpack(_open(token, b"return-path"))
 
 
 def unsubscribe_url(token: str) -> str:

@@ -57,7 +57,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tidings.sending import services as sending
 from tidings.sending.models import ConnectionKind, Message, ProviderConnection
-from tidings.tracking.delivery import DeliveryEvent, Outcome, delivery_event_record, enhanced_code
+from tidings.tracking.delivery import (
+    DeliveryEvent,
+    Outcome,
+    bounce_type_of,
+    classify_bounce,
+    delivery_event_record,
+    enhanced_code,
+)
 from tidings.tracking.models import BounceType, EventKind, EventSource
 
 log = logging.getLogger(__name__)
@@ -298,17 +305,16 @@ def _provider_words(kind: str, esp_event: Any, recipient: str) -> tuple[str, str
 
 
 def _bounce(kind: str, event: AnymailTrackingEvent, ours: str) -> tuple[str, str]:
-    """(bounce_type, status_code): the enhanced code decides when there is one (through
-    ``bounce_type_of``), else the provider's own hard or soft."""
+    """(bounce_type, status_code), by ``classify_bounce``: a specific enhanced code decides,
+    else the provider's own hard or soft."""
     text = " ".join(str(p) for p in (event.mta_response, event.description) if p)
     word, status = _provider_words(kind, event.esp_event, event.recipient or "")
     code = enhanced_code(status) or enhanced_code(text)
     if ours == EventKind.BOUNCED:
-        if code:
-            return "", code
-        return _PROVIDER_BOUNCE.get(word, ""), status
+        status_code, bounce_type = classify_bounce(status, text, _PROVIDER_BOUNCE.get(word, ""))
+        return bounce_type, status_code
     if ours == EventKind.REJECTED:
-        if code.startswith("5.7"):
+        if bounce_type_of(code) == BounceType.POLICY:
             return BounceType.POLICY, code
         if event.reject_reason in _HARD_REJECTIONS:
             return BounceType.HARD, code or status
