@@ -166,6 +166,8 @@ RETURN_PATH_HOST = ENV.get("TIDINGS_RETURN_PATH_HOST", "")
 # loses them after this long), how many it claims at a time, and how failures are retried.
 SEND_LEASE_SECONDS = config.env_number(ENV, "TIDINGS_SEND_LEASE_SECONDS", 60, minimum=1)
 SEND_BATCH_SIZE = int(config.env_number(ENV, "TIDINGS_SEND_BATCH_SIZE", 50, minimum=1))
+# Senders started for each campaign: one per worker process that should work on it at once.
+SEND_SENDERS = int(config.env_number(ENV, "TIDINGS_SEND_SENDERS", 2, minimum=1))
 SEND_MAX_ATTEMPTS = int(config.env_number(ENV, "TIDINGS_SEND_MAX_ATTEMPTS", 6, minimum=1))
 SEND_RETRY_SECONDS = config.env_number(ENV, "TIDINGS_SEND_RETRY_SECONDS", 60, minimum=0)
 SEND_RETRY_MAX_SECONDS = config.env_number(ENV, "TIDINGS_SEND_RETRY_MAX_SECONDS", 3600, minimum=0)

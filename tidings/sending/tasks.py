@@ -39,8 +39,12 @@ def can_defer() -> bool:
 
 
 def enqueue_campaign(project_id: int, campaign_id: int) -> None:
-    """Start a sender for the campaign, and its watch where the queue can run tasks later."""
-    campaign_send_task.enqueue(project_id, campaign_id)
+    """Start the campaign's senders (``TIDINGS_SEND_SENDERS``: they claim disjoint batches, so
+    as many workers as there are send at once), and its watch where the queue can run tasks
+    later. A queue that runs tasks at once gets one sender: a second would find nothing left."""
+    senders = settings.SEND_SENDERS if can_defer() else 1
+    for _ in range(senders):
+        campaign_send_task.enqueue(project_id, campaign_id)
     if can_defer():
         campaign_watch_task.using(run_after=timezone.now() + _watch_period()).enqueue(project_id, campaign_id)
 
