@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from tests.audience.test_import_support import contact, counts, reasons, report_rows, run_import, tag_names
-from tidings.audience import imports_rows, imports_store
+from tidings.audience import imports, imports_rows, imports_store
 from tidings.audience.models import Contact, ContactImport, ContactTag, Suppression, Tag
 from tidings.audience.validation import email_hash
 from tidings.core.models import Project
@@ -293,3 +295,27 @@ def test_a_file_cannot_bring_more_than_so_many_different_tags(
 
     assert reasons(done) == {4: "tags: the file names more than 2 different tags"}
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["one", "two"]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="ANALYZE refreshes PostgreSQL's planner statistics"
+)
+@pytest.mark.django_db(transaction=True)  # ANALYZE's statistics are seen once committed
+def test_a_large_import_refreshes_the_planners_statistics(project: Project, monkeypatch: Any) -> None:
+    monkeypatch.setattr(imports, "ANALYZE_AFTER", 3)
+
+    def analyzed() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s", [Contact._meta.db_table]
+            )
+            return cursor.fetchone()[0]
+
+    before = analyzed()
+    run_import(project, "email\na@example.com\nb@example.com\n")  # 2 new: under the threshold
+    assert analyzed() == before
+    run_import(project, "email\nc@example.com\nd@example.com\ne@example.com\n")
+    deadline = time.monotonic() + 5  # the statistics collector reports with a short delay
+    while analyzed() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert analyzed() > before

@@ -177,7 +177,27 @@ def contact_import_run(
         raise
     _finish(contact_import, error)
     contact_import.refresh_from_db()
+    if contact_import.created_count >= ANALYZE_AFTER:
+        _analyze()
     return contact_import
+
+
+# After an import this large the planner's statistics are refreshed at once: a send planned
+# right after it would otherwise join the new rows as if the tables were still small (a
+# nested loop over 50,000 × 50,000 took 54 s instead of 4 s), until autovacuum gets to them.
+ANALYZE_AFTER = 10_000
+
+
+def _analyze() -> None:
+    from django.db import connection
+
+    from tidings.audience.models import Contact, ContactTag
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Contact, ContactTag):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _finish(contact_import: ContactImport, error: str) -> None:
