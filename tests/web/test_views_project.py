@@ -29,6 +29,23 @@ def test_project_settings_are_saved(project: Project, owner_client: Client) -> N
     assert "Project settings saved." in owner_client.get("/settings/project/").content.decode()
 
 
+def test_the_soft_bounce_rule_is_set_in_project_settings(project: Project, owner_client: Client) -> None:
+    saved = owner_client.post(
+        "/settings/project/", {**PROJECT_FORM, "soft_bounce_limit": "5", "soft_bounce_days": "14"}
+    )
+    assert saved.status_code == 302
+    project.refresh_from_db()
+    assert (project.soft_bounce_limit, project.soft_bounce_days) == (5, 14)
+    refused = owner_client.post("/settings/project/", {**PROJECT_FORM, "soft_bounce_limit": "0"})
+    assert refused.status_code == 200
+    assert "Must be a whole number from 1 to 100" in refused.content.decode()
+    project.refresh_from_db()
+    assert project.soft_bounce_limit == 5
+    assert owner_client.post("/settings/project/", PROJECT_FORM).status_code == 302  # left out: kept
+    project.refresh_from_db()
+    assert (project.soft_bounce_limit, project.soft_bounce_days) == (5, 14)
+
+
 def test_project_settings_show_a_bad_brand_colour_on_its_field(
     project: Project, owner_client: Client
 ) -> None:

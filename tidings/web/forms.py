@@ -71,6 +71,19 @@ class ProjectSettingsForm(forms.Form):
         label="Keep IP addresses of opens and clicks",
         help_text="Off by default: an IP address is personal data.",
     )
+    soft_bounce_limit = forms.IntegerField(
+        required=False,
+        label="Soft bounces before an address counts as bounced",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 100}),
+        help_text="A full mailbox or a server refusing for now; this many within the days below.",
+    )
+    soft_bounce_days = forms.IntegerField(
+        required=False,
+        label="…within this many days",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 365}),
+    )
+    # Left out of a post (an older form), these keep their values.
+    KEEP_WHEN_EMPTY = ("soft_bounce_limit", "soft_bounce_days")
 
     @classmethod
     def for_project(cls, project: Project) -> ProjectSettingsForm:

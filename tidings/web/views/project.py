@@ -22,7 +22,12 @@ def project_settings(request: HttpRequest, current: Current) -> HttpResponse:
     form = ProjectSettingsForm(request.POST)
     if form.is_valid():
         try:
-            services.project_update(project=current.project, **form.cleaned_data)
+            changes = {
+                name: value
+                for name, value in form.cleaned_data.items()
+                if not (value is None and name in ProjectSettingsForm.KEEP_WHEN_EMPTY)
+            }
+            services.project_update(project=current.project, **changes)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
