@@ -136,12 +136,17 @@ def _message(project: Project, event: DeliveryEvent, connection_id: int | None) 
     messages = Message.objects.select_related("campaign__project").filter(project=project)
     if event.message_id is not None:
         return messages.filter(pk=event.message_id).first()
-    if event.provider_message_id:
-        found = messages.filter(provider_message_id=event.provider_message_id)
-        if connection_id is not None:
-            found = found.filter(campaign__connection_id=connection_id)
-        return found.order_by("-id").first()
-    return None
+    bare = event.provider_message_id.strip().strip("<>")
+    if not bare:
+        return None
+    # With or without the angle brackets some providers put around it; within the connection.
+    found = messages.filter(provider_message_id__in={event.provider_message_id, bare, f"<{bare}>"})
+    if connection_id is not None:
+        found = found.filter(campaign__connection_id=connection_id)
+    message = found.order_by("-id").first()
+    if message is not None and event.email and message.email.lower() != event.email.strip().lower():
+        return None  # each of our messages has one recipient: one to someone else is not it
+    return message
 
 
 def _counted_here(campaign: Campaign, kind: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -111,6 +112,17 @@ def _client_ip(request: HttpRequest) -> str | None:
         return None  # what a proxy put there is not an address: store none
 
 
+def _hit(request: HttpRequest, hit: Any, kind: str, link_id: int | None = None) -> None:
+    services.hit_record(
+        token=hit,
+        kind=kind,
+        link_id=link_id,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        ip=_client_ip(request),
+        method=request.method or "GET",
+    )
+
+
 @csrf_exempt
 @require_http_methods(["GET", "HEAD"])
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
@@ -120,14 +132,7 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponse(status=404)
     if hit.link != 0:
         return HttpResponse(status=404)  # a link's token is no pixel
-    services.hit_record(
-        token=hit,
-        kind="opened",
-        link_id=None,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        ip=_client_ip(request),
-        method=request.method or "GET",
-    )
+    _hit(request, hit, "opened")
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store, no-cache, must-revalidate, max-age=0"
     response["Pragma"] = "no-cache"
@@ -145,14 +150,7 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return _not_found(request)  # only ever stored so; checked again all the same
-    services.hit_record(
-        token=hit,
-        kind="clicked",
-        link_id=link_id,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        ip=_client_ip(request),
-        method=request.method or "GET",
-    )
+    _hit(request, hit, "clicked", link_id)
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"

@@ -56,7 +56,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from tidings.sending import services as sending
-from tidings.sending.models import ConnectionKind, Message, ProviderConnection
+from tidings.sending.models import ConnectionKind, ProviderConnection
 from tidings.tracking.delivery import (
     DeliveryEvent,
     Outcome,
@@ -353,28 +353,6 @@ def _ip(kind: str, esp_event: Any) -> str | None:
         return None
 
 
-def _message_pk(connection: ProviderConnection, provider_id: str, recipient: str) -> int | None:
-    """Our message by the provider's id, within the connection; with or without the angle
-    brackets some providers put around it. A message to someone else than the event's
-    recipient is not it (each of our messages has one recipient)."""
-    bare = provider_id.strip().strip("<>")
-    if not bare:
-        return None
-    found = (
-        Message.objects.filter(
-            project_id=connection.project_id,
-            campaign__connection_id=connection.pk,
-            provider_message_id__in={provider_id, bare, f"<{bare}>"},
-        )
-        .order_by("-id")
-        .values_list("pk", "email")
-        .first()
-    )
-    if found is None or (recipient and found[1].lower() != recipient.strip().lower()):
-        return None
-    return found[0]
-
-
 def delivery_event_of(connection: ProviderConnection, event: AnymailTrackingEvent) -> DeliveryEvent | None:
     """Our form of anymail's event; None for the ones Tidings does not act on (queued, sent…)."""
     ours = _KINDS.get(event.event_type)
@@ -382,14 +360,11 @@ def delivery_event_of(connection: ProviderConnection, event: AnymailTrackingEven
         return None
     kind = connection.kind
     bounce_type, status_code = _bounce(kind, event, ours)
-    provider_id = str(event.message_id or "")[:255]
-    message_pk = _message_pk(connection, provider_id, str(event.recipient or ""))
     detail = " — ".join(str(p) for p in (event.description, event.mta_response) if p)
     return DeliveryEvent(
         kind=ours,
         email=str(event.recipient or "")[:254],
-        # Found here, or not ours to find: the lookup by provider id is done above, with the recipient.
-        message_id=message_pk,
+        provider_message_id=str(event.message_id or "")[:255],
         occurred_at=event.timestamp if isinstance(event.timestamp, datetime) else None,
         bounce_type=bounce_type,
         status_code=status_code[:12],
