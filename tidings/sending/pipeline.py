@@ -40,7 +40,7 @@ from tidings.audience.models import ActivityKind, Contact
 from tidings.audience.services import is_suppressed
 from tidings.campaigns.models import Campaign, CampaignStatus, RecipientType
 from tidings.content.compiled import compile_design
-from tidings.content.rendering import DesignSource, Rendered
+from tidings.content.rendering import DesignSource, Rendered, body_end
 from tidings.content.templating import ProjectInfo, render_context
 from tidings.sending import assemble
 from tidings.sending.dkim import DkimKey, keys_for_domain, sign
@@ -173,7 +173,7 @@ class MessageBuilder:
             f'color:#6b7280;text-align:center;padding:24px 16px">{"<br>".join(html_parts)}</div>'
         )
         html = rendered.html
-        end = html.lower().rfind("</body>")
+        end = body_end(html)
         html = html[:end] + block + html[end:] if end >= 0 else html + block
         text = f"{rendered.text.rstrip()}\n\n--\n" + "\n".join(text_parts) + "\n"
         return Rendered(rendered.subject, rendered.preheader, html, text)
@@ -257,15 +257,70 @@ def release(owner: str) -> int:
     )
 
 
-def _hold(message_id: int, owner: str) -> bool:
-    """Renew the lease on one message right before it is pushed; False if it is no longer ours
-    to send (cancelled, or claimed by another worker after our lease ran out)."""
-    until = timezone.now() + timedelta(seconds=settings.SEND_LEASE_SECONDS)
-    return bool(
-        Message.objects.filter(pk=message_id, lease_owner=owner, state=MessageState.QUEUED).update(
-            lease_until=until
+@dataclass
+class _Pushed:
+    """A message the transport took, not yet marked sent: at most one per sender at any moment."""
+
+    message_id: int
+    contact_id: int | None
+    provider_id: str
+    attempts: int
+    at: Any  # when it went out
+
+
+_SETTLE_SQL = """
+WITH recorded AS (
+    UPDATE {table} SET state = %s, provider_message_id = %s, attempts = %s, error = '',
+        sent_at = %s, updated_at = %s, lease_owner = '', lease_until = NULL
+    WHERE id = %s AND lease_owner = %s
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM recorded),
+    EXISTS (SELECT 1 FROM {table} WHERE id = %s AND lease_owner = %s AND state = %s)
+"""
+
+
+def _settle(pushed: _Pushed | None, owner: str, next_id: int | None) -> tuple[bool, bool]:
+    """Mark the message just pushed sent (if ``owner`` still holds it), and see that the next one is
+    still ``owner``'s to send (not cancelled, not taken over by another worker after our lease ran
+    out); one round trip on PostgreSQL. Returns (recorded, next is ours); each True when not asked.
+
+    The batch's leases are renewed every ``CONTROL_INTERVAL``, so the check needs no write."""
+    if db_connection.vendor == "postgresql":
+        sent = pushed or _Pushed(0, None, "", 0, None)
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                _SETTLE_SQL.format(table=Message._meta.db_table),
+                [
+                    MessageState.SENT,
+                    sent.provider_id[:255],
+                    sent.attempts,
+                    sent.at,
+                    sent.at,
+                    sent.message_id,
+                    owner,
+                    next_id or 0,
+                    owner,
+                    MessageState.QUEUED,
+                ],
+            )
+            recorded, ours = cursor.fetchone()
+        return (pushed is None or bool(recorded)), (next_id is None or bool(ours))
+    with transaction.atomic():
+        recorded = pushed is None or _record(
+            pushed.message_id,
+            owner,
+            state=MessageState.SENT,
+            provider_message_id=pushed.provider_id[:255],
+            attempts=pushed.attempts,
+            error="",
+            sent_at=pushed.at,
         )
-    )
+        ours = (
+            next_id is None
+            or Message.objects.filter(pk=next_id, lease_owner=owner, state=MessageState.QUEUED).exists()
+        )
+    return recorded, ours
 
 
 def _record(message_id: int, owner: str, **values: Any) -> bool:
@@ -417,13 +472,36 @@ def _send_batch(
     throttle: Throttle,
     result: RunResult,
 ) -> str:
-    """Send one claimed batch; returns why it stopped early, or ''."""
+    """Send one claimed batch; returns why it stopped early, or ''.
+
+    A pushed message is marked sent in the same round trip that checks the next one is still to
+    be sent (``_settle``), so a sender that dies leaves at most the message it pushed last unmarked.
+    """
     sent_activity: list[Activity] = []
     last_look = time.monotonic()
+    pushed: _Pushed | None = None
+
+    def settle(next_id: int | None) -> str:
+        nonlocal pushed
+        recorded, ours = _settle(pushed, owner, next_id)
+        if pushed is not None:
+            done, pushed = pushed, None
+            if not recorded:
+                log.warning("message %s was sent after its lease ran out", done.message_id)
+                return "lost"  # the rest of the batch is another worker's now
+            if done.contact_id is not None:
+                sent_activity.append(
+                    Activity(done.contact_id, ActivityKind.SENT, done.at, campaign_id=campaign.pk)
+                )
+        # Cancelled meanwhile, or the lease ran out and another worker has it: leave it.
+        return "" if ours else "lost"
+
     try:
         for message, contact, opted_out in _recipients(ids, campaign):
             if time.monotonic() - last_look > CONTROL_INTERVAL:
                 last_look = time.monotonic()
+                if stop := settle(None):
+                    return stop
                 status = _campaign_state(campaign.pk)
                 if status != CampaignStatus.SENDING:
                     return status
@@ -432,25 +510,22 @@ def _send_batch(
                 )
             reason = _recheck(message, contact, opted_out, campaign)
             if reason:
+                if stop := settle(None):
+                    return stop
                 _record(message.pk, owner, state=MessageState.SKIPPED, skip_reason=reason)
                 result.skipped += 1
                 continue
-            if not _hold(message.pk, owner):
-                # Cancelled meanwhile, or the lease ran out and another worker has it: leave it.
-                return "lost"
-            outcome = _send_one(message, contact, owner, builder, transport, throttle, result)
-            if outcome == "sent" and contact is not None:
-                sent_activity.append(
-                    Activity(contact.pk, ActivityKind.SENT, timezone.now(), campaign_id=campaign.pk)
-                )
-            elif outcome == "sent-unrecorded":
-                return "lost"  # our lease ran out mid-push: the rest of the batch is another's
-            elif outcome and outcome != "sent":
+            if stop := settle(message.pk):
+                return stop
+            outcome, pushed = _send_one(message, contact, owner, builder, transport, throttle, result)
+            if outcome:
                 return outcome
+        return settle(None)
     finally:
+        if pushed is not None:  # an error on the way out: the message that went out is marked all the same
+            settle(None)
         if sent_activity:
             activity_record(project=campaign.project_id, activities=sent_activity)
-    return ""
 
 
 def _recheck(message: Message, contact: Contact | None, opted_out: bool, campaign: Campaign) -> str:
@@ -471,7 +546,9 @@ def _send_one(
     transport: Transport,
     throttle: Throttle,
     result: RunResult,
-) -> str:
+) -> tuple[str, _Pushed | None]:
+    """Build and push one message. A failure is written at once; a message that went out is
+    returned to be marked sent by the next ``_settle``. The first value says why to stop, or ''."""
     try:
         try:
             links = builder.links(contact)
@@ -511,7 +588,7 @@ def _send_one(
                 next_attempt_at=timezone.now() + timedelta(seconds=delay),
             )
             result.retried += 1
-        return ""
+        return "", None
     except PermanentFailure as exc:
         _record(
             message.pk, owner, state=MessageState.FAILED, attempts=message.attempts + 1, error=exc.message
@@ -519,28 +596,16 @@ def _send_one(
         result.failed += 1
         if exc.bounce or exc.code.startswith("5.7"):
             _refusal_record(builder.campaign, message, exc)
-        return ""
+        return "", None
     except ConnectionUnusable as exc:
         _fail_campaign(builder.campaign, exc.message)
-        return "failed"
+        return "failed", None
     except assemble.AssemblyError as exc:
         _record(message.pk, owner, state=MessageState.FAILED, error=str(exc))
         result.failed += 1
-        return ""
-    if not _record(
-        message.pk,
-        owner,
-        state=MessageState.SENT,
-        provider_message_id=provider_id[:255],
-        attempts=message.attempts + 1,
-        error="",
-        sent_at=timezone.now(),
-    ):
-        log.warning("message %s was sent after its lease ran out", message.pk)
-        result.sent += 1
-        return "sent-unrecorded"
+        return "", None
     result.sent += 1
-    return "sent"
+    return "", _Pushed(message.pk, message.contact_id, provider_id, message.attempts + 1, timezone.now())
 
 
 def _refusal_record(campaign: Campaign, message: Message, exc: PermanentFailure) -> None:
