@@ -76,6 +76,8 @@ RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "50000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 TASKS_BACKEND = os.environ.get("BENCH_TASKS_BACKEND", "db")
 ANALYZE = os.environ.get("BENCH_ANALYZE", "1") != "0"
+# Which of (a), (b), (c) to run; the ratios need all three.
+PHASES = set(os.environ.get("BENCH_PHASES", "tidings,limit,peer").split(","))
 STALL_SECONDS = 120  # no message sent for this long: the run is broken, stop it
 PROJECT_NAME = "Send speed bench"
 POSTAL_ADDRESS = "Fjord & Finch GmbH, Torstraße 1, 10119 Berlin"
@@ -781,13 +783,21 @@ def run(repeat: int = 1) -> dict[str, object]:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         setup_s = time.time() - prepared
-        tidings = measure_tidings(campaign, RECIPIENTS, sink, workdir)
-        data, sender, to = one_message(campaign)
-        limit = measure_limit(data, sender, to, RECIPIENTS, sink)
-        peer = measure_peer(campaign, RECIPIENTS, sink, workdir)
+        skipped = {"messages_per_s": None, "skipped": "not in BENCH_PHASES"}
+        tidings = measure_tidings(campaign, RECIPIENTS, sink, workdir) if "tidings" in PHASES else skipped
+        if "limit" in PHASES:
+            data, sender, to = one_message(campaign)
+            limit = measure_limit(data, sender, to, RECIPIENTS, sink)
+        else:
+            limit = skipped
+        peer = measure_peer(campaign, RECIPIENTS, sink, workdir) if "peer" in PHASES else skipped
     finally:
         sink.stop()
     shutil.rmtree(workdir, ignore_errors=True)
+
+    def ratio(a: float | None, b: float | None, digits: int) -> float | None:
+        return round(a / b, digits) if a and b else None
+
     return {
         "figure": "Tidings end-to-end send rate (campaign_start to the last message sent)",
         "unit": "messages/s",
@@ -795,8 +805,8 @@ def run(repeat: int = 1) -> dict[str, object]:
         "baseline": limit["messages_per_s"],
         "baseline_unit": "messages/s: one pre-built signed message sent over the same number of connections",
         "ratios": {
-            "tidings_over_limit": round(tidings["messages_per_s"] / limit["messages_per_s"], 3),
-            "tidings_over_post_office": round(tidings["messages_per_s"] / peer["messages_per_s"], 2),
+            "tidings_over_limit": ratio(tidings["messages_per_s"], limit["messages_per_s"], 3),
+            "tidings_over_post_office": ratio(tidings["messages_per_s"], peer["messages_per_s"], 2),
         },
         "recipients": RECIPIENTS,
         "workers": WORKERS,

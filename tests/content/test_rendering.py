@@ -14,7 +14,7 @@ from tests.content.design_factories import (
     person,
     text_block,
 )
-from tidings.content.rendering import PREHEADER_STYLE, RenderError, render_full
+from tidings.content.rendering import PREHEADER_STYLE, RenderError, body_end, render_full
 from tidings.content.services import starter_body
 from tidings.content.templating import ProjectInfo
 from tidings.core.models import Project
@@ -375,3 +375,18 @@ def test_a_projects_blank_values_are_nil() -> None:
     }
     body = text_block("{% if project.logoUrl %}logo{% else %}no logo{% endif %}")
     assert render_full(design(body), context(project=project)).text == "no logo\n"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<html><body>x</body></html>", 13),
+        ("<BODY>x</BODY></HTML>", 7),
+        ("<body>x</Body ></html>", 7),
+        ("<p>no body</p>", -1),
+        ("<body>a</body>b</body>c", 15),  # the last one
+        ("<body>a</body>b</BODY\n>", 15),  # a later one in another spelling wins
+    ],
+)
+def test_body_end_finds_the_last_closing_body_tag(html: str, expected: int) -> None:
+    assert body_end(html) == expected

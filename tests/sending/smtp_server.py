@@ -8,6 +8,8 @@ and how it reacts to real reply codes. Options, fixed at creation:
 - ``starttls=True``: STARTTLS is offered with a fresh self-signed certificate for
   ``localhost`` / ``127.0.0.1``; a client verifies it with ``.ca_file``.
 - ``implicit_tls=True``: the whole connection is TLS from the first byte, as on port 465.
+- ``pipelining=False``: PIPELINING (RFC 2920) is not offered; it is by default, as Postfix does,
+  and a client may then send MAIL, RCPT and DATA together (aiosmtpd reads them in turn).
 
 Every accepted message is recorded in ``.messages``; ``reject`` scripts the reply to
 ``RCPT TO`` for one address (e.g. ``550`` or ``451``).
@@ -156,6 +158,7 @@ class SmtpServer:
         auth: tuple[str, str] | None = None,
         starttls: bool = False,
         implicit_tls: bool = False,
+        pipelining: bool = True,
         tls_dir: Path | None = None,
     ) -> None:
         if starttls and implicit_tls:
@@ -164,6 +167,7 @@ class SmtpServer:
         self.auth = auth
         self.starttls = starttls
         self.implicit_tls = implicit_tls
+        self.pipelining = pipelining
         self.messages: list[Received] = []
         self.auth_attempts: list[AuthAttempt] = []
         self._rejections: dict[str, _Rejection] = {}
@@ -305,6 +309,15 @@ class _Handler:
 
     def __init__(self, owner: SmtpServer) -> None:
         self.owner = owner
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        # ``responses`` ends with the last line ("250 HELP"); the extension goes before it.
+        session.host_name = hostname
+        if self.owner.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]

@@ -343,6 +343,8 @@ def test_body_canonicalisation_follows_the_rfc_example() -> None:
         b"a\r\n\r\nb\r\n",
         b"  lead\t\ttab  \r\n \r\nx \r\n\r\n",
         b"bare\rcr \r\n",
+        b"ends\r",
+        b"trailing  \t \r\n \r\n\r\nx\t\r\n \t\r\n\r\n",
         TEXT.replace("\n", "\r\n").encode(),
     ],
 )

@@ -70,6 +70,24 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+
+
+def body_end(html: str) -> int:
+    """Where the last ``</body>`` (any case, spaces before ``>``) starts; -1 if there is none.
+
+    Looks from the end for the usual spellings first: a newsletter is tens of kilobytes, and
+    this runs for every copy sent."""
+    for spelling in ("</body>", "</BODY>"):
+        found = html.rfind(spelling)
+        if found >= 0 and not _BODY_END.search(html, found + 1):
+            return found
+    last = -1
+    for match in _BODY_END.finditer(html):
+        last = match.start()
+    return last
+
+
 def _escape_literal(text: str) -> str:
     """HTML-escape the text of a Liquid source, leaving its tags to Liquid (which escapes values)."""
     parts, position = [], 0

@@ -23,7 +23,6 @@ CRLF = "\r\n"
 # Printable ASCII without the characters that would need quoting in a display name.
 _ATOM_TEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*\Z")
 _PLAIN_TEXT = re.compile(r"[\x20-\x7e]*\Z")
-_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 # Bytes of UTF-8 per encoded word: 52 characters of base64, 64 in all, so "Subject: " and a
 # word stay under 76 characters a line.
 _ENCODED_CHUNK = 39
@@ -137,9 +136,16 @@ def message_id(domain: str) -> str:
 
 
 def _qp(text: str) -> str:
-    body = _LINE_BREAKS.sub(CRLF, text)
-    encoded = binascii.b2a_qp(body.encode(), quotetabs=False, istext=True, header=False).decode()
-    return _LINE_BREAKS.sub(CRLF, encoded)
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\n" not in body:
+        # b2a_qp takes its line ending from the text's first one; with none it writes LF.
+        return (
+            binascii.b2a_qp(body.encode(), quotetabs=False, istext=True, header=False)
+            .decode()
+            .replace("\n", CRLF)
+        )
+    body = body.replace("\n", CRLF)
+    return binascii.b2a_qp(body.encode(), quotetabs=False, istext=True, header=False).decode()
 
 
 def to_bytes(message: Outgoing) -> bytes:

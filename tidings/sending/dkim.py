@@ -105,6 +105,13 @@ def keys_for_domain(domain: SendingDomain) -> list[DkimKey]:
 
 def canonical_body(body: bytes) -> bytes:
     """Relaxed body canonicalisation (RFC 6376 §3.4.4) of a body with LF or CRLF line endings."""
+    if body.count(b"\n") == body.count(b"\r\n"):
+        # Every line ends in CRLF (what ``assemble`` writes): canonicalise as it is, without
+        # turning the line endings into LF and back. (A CR alone is content either way.)
+        body = _collapse_wsp(body).replace(b" \r\n", b"\r\n")
+        while body.endswith((b"\r\n", b" ")):
+            body = body[:-2] if body.endswith(b"\r\n") else body[:-1]
+        return body + b"\r\n" if body else b""
     body = body.replace(b"\r\n", b"\n")
     body = _collapse_wsp(body).replace(b" \n", b"\n").rstrip(b" \n")
     # An empty body stays empty under relaxed (§3.4.4 adds a CRLF only to a non-empty body).

@@ -121,6 +121,62 @@ def _smtp_failure(code: int, reply: str, *, stage: str, recipient: bool) -> Deli
     return PermanentFailure(text, bounce=bounce, code=enhanced.group(0) if enhanced else str(code))
 
 
+def send_mail(client: smtplib.SMTP, sender: str, recipient: str, body: bytes) -> None:
+    """One mail transaction to one recipient: what ``client.sendmail(sender, [recipient], body)``
+    does, with the same replies raising the same exceptions, and less work.
+
+    Where the server offers PIPELINING (RFC 2920; Postfix does) MAIL, RCPT and DATA go out in one
+    write and their three replies are read together: two round trips a message, not four. The
+    dot-stuffing is one ``bytes.replace`` (smtplib runs a regular expression over the message).
+    ``body`` is the message as sent, CRLF line endings and ASCII (``assemble`` writes nothing else).
+    """
+    client.ehlo_or_helo_if_needed()
+    size = f" SIZE={len(body)}" if client.does_esmtp and client.has_extn("size") else ""
+    commands = (f"MAIL FROM:<{sender}>{size}", f"RCPT TO:<{recipient}>", "DATA")
+    expected = ((250,), (250, 251), (354,))
+    pipelined = client.does_esmtp and client.has_extn("pipelining")
+    if pipelined:
+        client.send("".join(f"{command}\r\n" for command in commands))
+    replies: list[tuple[int, bytes]] = []
+    for command, ok in zip(commands, expected, strict=True):
+        if not pipelined:
+            client.send(f"{command}\r\n")
+        replies.append(client.getreply())
+        code = replies[-1][0]
+        if code == 421 or (code not in ok and not pipelined):
+            break  # a server closing answers nothing more; one at a time, nothing more is sent
+    failed = next(
+        (i for i, (reply, ok) in enumerate(zip(replies, expected, strict=False)) if reply[0] not in ok), None
+    )
+    if failed is not None:
+        if len(replies) == 3 and replies[2][0] == 354:
+            # A server that took DATA after refusing the recipient (RFC 2920 says it must not):
+            # end the empty message so the session stays in step.
+            client.send(".\r\n")
+            client.getreply()
+        code, reply = replies[failed]
+        if code == 421:
+            client.close()
+        else:
+            client._rset()
+        if failed == 0:
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        if failed == 1:
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+        raise smtplib.SMTPDataError(code, reply)
+    stuffed = body.replace(b"\n.", b"\n..")
+    if stuffed[:1] == b".":
+        stuffed = b"." + stuffed
+    client.send(stuffed + (b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n"))
+    code, reply = client.getreply()
+    if code != 250:
+        if code == 421:
+            client.close()
+        else:
+            client._rset()
+        raise smtplib.SMTPDataError(code, reply)
+
+
 class SmtpTransport:
     """One persistent SMTP session (STARTTLS or TLS, login), reopened when the server drops it."""
 
@@ -164,7 +220,7 @@ class SmtpTransport:
             self.client = self._open()
         body = data if data is not None else to_bytes(outgoing)
         try:
-            self.client.sendmail(outgoing.return_path, [outgoing.to], body)
+            send_mail(self.client, outgoing.return_path, outgoing.to, body)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             if code == 421:

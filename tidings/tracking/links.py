@@ -18,11 +18,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from tidings.campaigns.models import Campaign
+from tidings.content.rendering import body_end
 from tidings.tracking.models import TrackedLink
 from tidings.tracking.tokens import MAX_LINK, click_url, message_token, open_url
 
 _HREF = re.compile(r"(<a\b[^>]*?\bhref\s*=\s*)([\"'])(.*?)\2", re.IGNORECASE | re.DOTALL)
-_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 MAX_URL = 4000
 
 
@@ -95,6 +95,6 @@ class LinkTracker:
                 f'<img src="{open_url(token)}" '
                 'width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">'
             )
-            ends = list(_BODY_END.finditer(html))
-            html = html[: ends[-1].start()] + pixel + html[ends[-1].start() :] if ends else html + pixel
+            end = body_end(html)
+            html = html[:end] + pixel + html[end:] if end >= 0 else html + pixel
         return html

@@ -14,10 +14,11 @@ import binascii
 import hashlib
 import hmac
 import struct
+import threading
 from dataclasses import dataclass
 from functools import cache
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from django.conf import settings
 
 _LAYOUT = struct.Struct(">IQI")  # project (4 bytes), contact (8), campaign (4; 0 for none)
@@ -63,10 +64,25 @@ def _keys(secret: str, purpose: bytes = b"recipient") -> tuple[Cipher, bytes]:
     return Cipher(algorithms.AES(cipher_key), modes.ECB()), mac_key  # noqa: S305
 
 
+_local = threading.local()  # cipher contexts are not to be shared between threads
+
+
+def _encryptor(secret: str, purpose: bytes) -> tuple[CipherContext, bytes]:
+    """An ECB encryptor for the purpose's key, kept per thread: ECB carries nothing from one block
+    to the next, so one context enciphers every token (making one costs more than using it)."""
+    cache: dict[tuple[str, bytes], tuple[CipherContext, bytes]] | None = getattr(_local, "encryptors", None)
+    if cache is None:
+        cache = _local.encryptors = {}
+    found = cache.get((secret, purpose))
+    if found is None:
+        cipher, mac_key = _keys(secret, purpose)
+        found = cache[(secret, purpose)] = (cipher.encryptor(), mac_key)
+    return found
+
+
 def _seal(block: bytes, purpose: bytes) -> str:
-    cipher, mac_key = _keys(settings.SECRET_KEY, purpose)
-    encryptor = cipher.encryptor()
-    sealed = encryptor.update(block) + encryptor.finalize()
+    encryptor, mac_key = _encryptor(settings.SECRET_KEY, purpose)
+    sealed = encryptor.update(block)
     mac = hmac.new(mac_key, sealed, hashlib.sha256).digest()[:_MAC_BYTES]
     return base64.urlsafe_b64encode(sealed + mac).rstrip(b"=").decode()
 
