@@ -24,6 +24,8 @@ SUPPRESSED_STATUSES = frozenset({ContactStatus.BOUNCED, ContactStatus.COMPLAINED
 class Contact(ProjectScopedModel):
     """A person in a project's audience. ``email_key`` is the lower-cased address, unique per project."""
 
+    # Every index of the table begins with the project: no index of its own (each costs every write).
+    project = models.ForeignKey("core.Project", on_delete=models.CASCADE, related_name="+", db_index=False)
     email = models.CharField(max_length=254)
     email_key = models.CharField(max_length=254)
     first_name = models.CharField(max_length=200, blank=True)
@@ -179,7 +181,10 @@ class ContactActivity(ProjectScopedModel):
     the Campaign model lives in another area).
     """
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    # The indexes below begin with the contact and with the project: none of their own. A row is
+    # written for every message sent, so each index costs the send pipeline.
+    project = models.ForeignKey("core.Project", on_delete=models.CASCADE, related_name="+", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=10, choices=ActivityKind.choices)
     campaign_id = models.BigIntegerField(null=True, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
