@@ -493,17 +493,16 @@ def one_message(campaign: Any) -> tuple[bytes, str, str]:
     """One of the campaign's messages as Tidings builds and signs it: (bytes, envelope from, to)."""
     from tidings.audience.models import Contact
     from tidings.campaigns.models import Campaign
+    from tidings.sending.copies import MessageBuilder
     from tidings.sending.models import Message
-    from tidings.sending.pipeline import MessageBuilder
 
     campaign = Campaign.objects.select_related("project", "connection").get(pk=campaign.pk)
     builder = MessageBuilder(campaign, signs=True, verp=True)
     assert builder.keys, "the sending domain gave no DKIM key"
     message = Message.objects.filter(campaign=campaign).order_by("id").first()
     contact = Contact.objects.get(pk=message.contact_id)
-    links = builder.links(contact)
-    outgoing = builder.assemble(message, builder.track(message, builder.render(contact, links)), links)
-    data = builder.sign(outgoing)
+    outgoing, data = builder.build(message, contact, signed=True)
+    assert data is not None
     assert b"DKIM-Signature:" in data, "the message is not DKIM-signed"
     assert b"a=rsa-sha256" in data, "the message has no RSA signature"
     return data, outgoing.return_path, outgoing.to
@@ -628,8 +627,8 @@ def peer_mail(campaign: Any, workdir: Path) -> tuple[Path, Path]:
     Django template) and each recipient's context, as files for the peer's own process."""
     from tidings.audience.models import Contact
     from tidings.campaigns.models import Campaign
+    from tidings.sending.copies import MessageBuilder
     from tidings.sending.models import Message
-    from tidings.sending.pipeline import MessageBuilder
     from tidings.tracking.tokens import preferences_url, recipient_token, unsubscribe_url
 
     campaign = Campaign.objects.select_related("project").get(pk=campaign.pk)

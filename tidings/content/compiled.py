@@ -19,7 +19,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markupsafe import escape
@@ -459,26 +459,46 @@ class CompiledDesign:
     _names: frozenset[str] = frozenset()
     _project: dict[str, Any] | None = None
 
-    def render(self, ctx: dict[str, Any]) -> Rendered:
+    def _fills(self, ctx: dict[str, Any]) -> bool:
+        """Whether this recipient's copy can be the compiled parts filled in."""
         project = ctx.get("project")
-        if (
-            not self.fast
-            or self._text is None
-            or (project is not self._project and project != self._project)
-            or _needs_full(ctx, self._names)
-        ):
+        return (
+            self.fast
+            and self._text is not None
+            and (project is self._project or project == self._project)
+            and not _needs_full(ctx, self._names)
+        )
+
+    def render(self, ctx: dict[str, Any]) -> Rendered:
+        made = self.render_pieces(ctx)
+        if made is None:
             return render_full(self.source, ctx)
+        rendered, pieces = made
+        return replace(rendered, html="".join(pieces))
+
+    @property
+    def html_template(self) -> list[Part] | None:
+        """The HTML as compiled: static chunks (``str``) and slots; None if no copy is made from it."""
+        return self._html if self.fast and self._text is not None else None
+
+    def render_pieces(self, ctx: dict[str, Any]) -> tuple[Rendered, list[str]] | None:
+        """``render`` with the HTML kept in its pieces, one per part of ``html_template`` (the
+        chunk itself, or the slot's value), and ``Rendered.html`` left empty; None where
+        ``render`` would make this copy otherwise (in full)."""
+        if not self._fills(ctx):
+            return None
         try:
+            pieces = [p if type(p) is str else p(ctx) for p in self._html]  # type: ignore[operator]
             return Rendered(
                 subject=one_line(_fill(self._subject, ctx)),
                 preheader=one_line(_fill(self._preheader, ctx)),
-                html=_fill(self._html, ctx),
-                text=self._text.render(ctx),
-            )
+                html="",
+                text=self._text.render(ctx),  # type: ignore[union-attr]
+            ), pieces
         except Exception:
             # Values a step would rewrite (_NeedsFull), or that make Liquid fail: the full
             # render gives the same copy, or the same clear RenderError.
-            return render_full(self.source, ctx)
+            return None
 
 
 HOSTILE = '  Ann & <b>Bo</b> "O\'Neil"\xa0\n {{ x }} \\ ; display:none '

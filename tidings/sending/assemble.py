@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
 from tidings.content.rendering import one_line
+from tidings.sending.dkim import canonical_lines
 
 CRLF = "\r\n"
 # Printable ASCII without the characters that would need quoting in a display name.
@@ -36,6 +38,16 @@ class AssemblyError(ValueError):
     """A part of a message cannot be written as asked (an address with a line break…)."""
 
 
+@dataclass(frozen=True)
+class EncodedHtml:
+    """An HTML part already written as quoted-printable, in pieces (``qp_piece``), each with its
+    relaxed canonical form (DKIM) beside it: the body hash then needs no pass over the whole."""
+
+    wire: list[bytes]
+    canonical: list[bytes]
+    length: int  # characters of HTML it holds
+
+
 @dataclass
 class Outgoing:
     """One recipient's message, before it is written out: what every transport needs."""
@@ -52,6 +64,12 @@ class Outgoing:
     # The envelope sender (MAIL FROM), where bounces go: a VERP address for mail we deliver
     # ourselves; "" for the From address. Never a header: the receiving end writes it down.
     envelope_from: str = ""
+    # The HTML part written out already (``html`` is then left empty).
+    html_encoded: EncodedHtml | None = None
+
+    @property
+    def html_length(self) -> int:
+        return self.html_encoded.length if self.html_encoded is not None else len(self.html)
 
     @property
     def return_path(self) -> str:
@@ -148,8 +166,26 @@ def _qp(text: str) -> str:
     return binascii.b2a_qp(body.encode(), quotetabs=False, istext=True, header=False).decode()
 
 
+def qp_piece(text: str, *, last: bool) -> bytes:
+    """A piece of a quoted-printable body that ends its own line: with a soft line break
+    (``=`` CRLF), which a reader removes, so pieces encoded apart join into the text; the
+    ``last`` piece of a part ends in CRLF."""
+    return (_qp(text) + (CRLF if last else "=" + CRLF)).encode("ascii")
+
+
+@dataclass(frozen=True)
+class Written:
+    data: bytes
+    body_hash: bytes | None = None  # SHA-256 of the relaxed canonical body, where worked out on the way
+
+
 def to_bytes(message: Outgoing) -> bytes:
     """The message as sent: headers, then a multipart/alternative of text and HTML."""
+    return write(message).data
+
+
+def write(message: Outgoing) -> Written:
+    """``to_bytes``, with the DKIM body hash when the HTML came encoded (it is cheap then)."""
     if not _MESSAGE_ID.match(message.message_id):
         raise AssemblyError(f"the Message-ID {message.message_id!r} cannot be written in a header")
     boundary = f"=_tdg_{secrets.token_hex(12)}"
@@ -166,10 +202,8 @@ def to_bytes(message: Outgoing) -> bytes:
         if not _PLAIN_TEXT.match(value) or not re.fullmatch(r"[A-Za-z0-9-]+", name):
             raise AssemblyError(f"the header {name!r} cannot be written as given")
         lines.append(f"{name}: {value}")
-    lines += [
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"',
-        "",
+    lines += ["MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"', "", ""]
+    body = [
         f"--{boundary}",
         'Content-Type: text/plain; charset="utf-8"',
         "Content-Transfer-Encoding: quoted-printable",
@@ -179,8 +213,16 @@ def to_bytes(message: Outgoing) -> bytes:
         'Content-Type: text/html; charset="utf-8"',
         "Content-Transfer-Encoding: quoted-printable",
         "",
-        _qp(message.html),
-        f"--{boundary}--",
         "",
     ]
-    return CRLF.join(lines).encode()
+    end = f"--{boundary}--{CRLF}"
+    if message.html_encoded is None:
+        return Written((CRLF.join(lines) + CRLF.join(body) + _qp(message.html) + CRLF + end).encode())
+    start = CRLF.join(body).encode()
+    html = message.html_encoded
+    body_hash = hashlib.sha256(canonical_lines(start))
+    for piece in html.canonical:
+        body_hash.update(piece)
+    body_hash.update(end.encode())  # the last line is not empty: no end rule to apply
+    data = b"".join([CRLF.join(lines).encode(), start, *html.wire, end.encode()])
+    return Written(data, body_hash.digest())

@@ -108,7 +108,7 @@ def canonical_body(body: bytes) -> bytes:
     if body.count(b"\n") == body.count(b"\r\n"):
         # Every line ends in CRLF (what ``assemble`` writes): canonicalise as it is, without
         # turning the line endings into LF and back. (A CR alone is content either way.)
-        body = _collapse_wsp(body).replace(b" \r\n", b"\r\n")
+        body = canonical_lines(body)
         while body.endswith((b"\r\n", b" ")):
             body = body[:-2] if body.endswith(b"\r\n") else body[:-1]
         return body + b"\r\n" if body else b""
@@ -116,6 +116,13 @@ def canonical_body(body: bytes) -> bytes:
     body = _collapse_wsp(body).replace(b" \n", b"\n").rstrip(b" \n")
     # An empty body stays empty under relaxed (§3.4.4 adds a CRLF only to a non-empty body).
     return body.replace(b"\n", b"\r\n") + b"\r\n" if body else b""
+
+
+def canonical_lines(data: bytes) -> bytes:
+    """Relaxed canonicalisation of lines in the middle of a body (CRLF line endings): WSP runs made
+    one SP, none before a line ending; the rules for the body's end are ``canonical_body``'s.
+    Of a body cut after line endings, the pieces' canonical lines joined are the body's."""
+    return _collapse_wsp(data).replace(b" \r\n", b"\r\n")
 
 
 def _canonical_value(value: bytes) -> bytes:
@@ -166,12 +173,15 @@ def _fold(value: str, *, b64: str, linesep: str) -> str:
     return linesep.join(lines) + linesep
 
 
-def sign(message: bytes, keys: Sequence[DkimKey], *, now: int | None = None) -> bytes:
+def sign(
+    message: bytes, keys: Sequence[DkimKey], *, now: int | None = None, body_hash: bytes | None = None
+) -> bytes:
     """Return the message with one DKIM-Signature header per key prepended, in the keys' order.
 
     relaxed/relaxed; signs those of ``SIGNED_HEADERS`` present (a field present
     several times is signed as often, bottom-up). The message must have exactly
-    one From field. With no keys the message comes back as it is.
+    one From field. With no keys the message comes back as it is. ``body_hash``: the
+    SHA-256 of the canonical body, where the writer of the message worked it out.
     """
     if not keys:
         return message
@@ -194,7 +204,9 @@ def sign(message: bytes, keys: Sequence[DkimKey], *, now: int | None = None) -> 
             names.append(name)
             header_hash.update(name + b":" + _canonical_value(value) + b"\r\n")
 
-    bh = base64.b64encode(hashlib.sha256(canonical_body(body)).digest()).decode("ascii")
+    if body_hash is None:
+        body_hash = hashlib.sha256(canonical_body(body)).digest()
+    bh = base64.b64encode(body_hash).decode("ascii")
     h = " : ".join(name.decode("ascii") for name in names)
     t = int(time.time()) if now is None else int(now)
 

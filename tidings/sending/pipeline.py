@@ -19,7 +19,6 @@ Correctness rests on the message rows alone (DESIGN §4):
 
 from __future__ import annotations
 
-import html as htmllib
 import logging
 import os
 import socket
@@ -39,18 +38,14 @@ from tidings.audience.activity import Activity, activity_record
 from tidings.audience.models import ActivityKind, Contact
 from tidings.audience.services import is_suppressed
 from tidings.campaigns.models import Campaign, CampaignStatus, RecipientType
-from tidings.content.compiled import compile_design
-from tidings.content.rendering import DesignSource, Rendered, body_end
-from tidings.content.templating import ProjectInfo, render_context
 from tidings.sending import assemble
-from tidings.sending.dkim import DkimKey, keys_for_domain, sign
+from tidings.sending.copies import MessageBuilder
 from tidings.sending.models import (
     ConnectionKind,
     ConnectionThrottle,
     Message,
     MessageState,
     ProviderConnection,
-    SendingDomain,
     SkipReason,
 )
 from tidings.sending.planner import skip_reason, with_opt_out
@@ -61,162 +56,16 @@ from tidings.sending.transports import (
     Transport,
     open_transport,
 )
-from tidings.tracking.bounces import bounce_domain, verp_address
-from tidings.tracking.tokens import preferences_url, recipient_token, unsubscribe_url
 
 log = logging.getLogger("tidings.sending")
 
 CONTROL_INTERVAL = 0.5  # seconds between looks at the campaign's status
 # Connections whose bounces come back to us (to the VERP return path); an ESP handles its own.
 VERP_KINDS = frozenset({ConnectionKind.SMTP, ConnectionKind.OUTBOX})
-_FOOTER_MARK = "tidings-footer"
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-# -- the per-message steps ---------------------------------------------------------------
-
-
-class MessageBuilder:
-    """Everything a campaign's messages share, prepared once: render → assemble → sign."""
-
-    def __init__(self, campaign: Campaign, *, signs: bool, verp: bool = False, outbox: bool = False) -> None:
-        self.campaign = campaign
-        content = campaign.content or {}
-        self.source = DesignSource(
-            content.get("format", "html"),
-            content.get("subject", ""),
-            content.get("preheader", ""),
-            content.get("body", ""),
-        )
-        project = campaign.project
-        self.project_info = ProjectInfo.of(project)
-        self.project_info_from_name = project.default_from_name
-        self.project = self.project_info.as_dict()
-        self.compiled = compile_design(self.source, base={"project": self.project})
-        self.marketing = not campaign.transactional
-        # Marketing mail carries an unsubscribe link and the postal address: what the
-        # design does not show itself is added in a footer.
-        self.footer_link = self.marketing and not (
-            {"unsubscribeUrl", "preferencesUrl"} & self.compiled.variables
-        )
-        self.footer_address = self.marketing and "project.postalAddress" not in self.compiled.variables
-        self.needs_footer = self.footer_link or self.footer_address
-        from tidings.tracking.links import LinkTracker
-
-        self.tracker = LinkTracker(
-            campaign,
-            clicks=campaign.track_clicks and project.track_clicks,
-            opens=campaign.track_opens and project.track_opens,
-        )
-        self.from_domain = campaign.from_email.rpartition("@")[2].lower()
-        # Mail we hand to a relay ourselves returns its bounces to us: a VERP envelope sender per
-        # message, on a domain worked out once here. An ESP keeps its own return path.
-        self.bounce_domain = (
-            bounce_domain(
-                project_id=campaign.project_id,
-                from_domain=self.from_domain,
-                published=outbox,
-            )
-            if verp
-            else ""
-        )
-        self.keys: list[DkimKey] = []
-        if signs:
-            domain = (
-                SendingDomain.objects.for_project(project)
-                .filter(domain=self.from_domain, verified_at__isnull=False)
-                .first()
-            )
-            if domain is not None:
-                self.keys = keys_for_domain(domain)
-
-    def links(self, contact: Contact | None) -> dict[str, str]:
-        if contact is None or not self.marketing:
-            return {}
-        token = recipient_token(
-            project_id=self.campaign.project_id, contact_id=contact.pk, campaign_id=self.campaign.pk
-        )
-        return {"unsubscribeUrl": unsubscribe_url(token), "preferencesUrl": preferences_url(token)}
-
-    def render(self, contact: Contact | None, links: dict[str, str]) -> Rendered:
-        ctx = render_context(
-            project=self.project_info, contact=contact, links=links, extra=self.campaign.variables or None
-        )
-        ctx["project"] = self.project  # the very object compiled in, so the fast path applies
-        rendered = self.compiled.render(ctx)
-        if self.needs_footer and links:
-            rendered = self._with_footer(rendered, links["preferencesUrl"])
-        return rendered
-
-    def _with_footer(self, rendered: Rendered, url: str) -> Rendered:
-        """The unsubscribe link and postal address a marketing message must carry."""
-        name = htmllib.escape(self.project_info.name)
-        address = self.project_info.postal_address.strip() if self.footer_address else ""
-        html_parts, text_parts = [], []
-        if self.footer_link:
-            html_parts.append(
-                f"You receive this email from {name}. "
-                f'<a href="{htmllib.escape(url)}" style="color:#6b7280">'
-                "Unsubscribe or manage your preferences</a>"
-            )
-            text_parts.append(f"Unsubscribe or manage your preferences: {url}")
-        if address:
-            html_parts.append(htmllib.escape(address).replace("\n", "<br>"))
-            text_parts.append(address)
-        if not html_parts:
-            return rendered
-        block = (
-            f'<div class="{_FOOTER_MARK}" style="font-family:Arial,sans-serif;font-size:12px;'
-            f'color:#6b7280;text-align:center;padding:24px 16px">{"<br>".join(html_parts)}</div>'
-        )
-        html = rendered.html
-        end = body_end(html)
-        html = html[:end] + block + html[end:] if end >= 0 else html + block
-        text = f"{rendered.text.rstrip()}\n\n--\n" + "\n".join(text_parts) + "\n"
-        return Rendered(rendered.subject, rendered.preheader, html, text)
-
-    def track(self, message: Message, rendered: Rendered) -> Rendered:
-        """Links through the click redirect and an open pixel, as the campaign and project want."""
-        if not (self.tracker.clicks or self.tracker.opens):
-            return rendered
-        html = self.tracker.apply(rendered.html, message.pk)
-        return Rendered(rendered.subject, rendered.preheader, html, rendered.text)
-
-    def assemble(self, message: Message, rendered: Rendered, links: dict[str, str]) -> assemble.Outgoing:
-        headers: dict[str, str] = {}
-        if links:
-            headers["List-Unsubscribe"] = f"<{links['unsubscribeUrl']}>"
-            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        campaign = self.campaign
-        outgoing = assemble.Outgoing(
-            from_email=campaign.from_email,
-            from_name=campaign.from_name or self.project_info_from_name,
-            reply_to=campaign.reply_to,
-            to=message.email,
-            subject=rendered.subject,
-            html=rendered.html,
-            text=rendered.text,
-            headers=headers,
-            message_id=assemble.message_id(self.from_domain),
-            envelope_from=verp_address(
-                project_id=campaign.project_id, message_id=message.pk, domain=self.bounce_domain
-            )
-            if self.bounce_domain
-            else "",
-        )
-        size = len(outgoing.html) + len(outgoing.text)
-        if size > settings.SEND_MAX_MESSAGE_BYTES:
-            raise PermanentFailure(
-                f"the message is {size:,} bytes, over the limit of {settings.SEND_MAX_MESSAGE_BYTES:,}"
-            )
-        return outgoing
-
-    def sign(self, outgoing: assemble.Outgoing) -> bytes:
-        data = assemble.to_bytes(outgoing)
-        return sign(data, self.keys) if self.keys else data
 
 
 # -- claiming and recording ------------------------------------------------------------------
@@ -551,10 +400,7 @@ def _send_one(
     returned to be marked sent by the next ``_settle``. The first value says why to stop, or ''."""
     try:
         try:
-            links = builder.links(contact)
-            rendered = builder.track(message, builder.render(contact, links))
-            outgoing = builder.assemble(message, rendered, links)
-            data = builder.sign(outgoing) if transport.signs else None
+            outgoing, data = builder.build(message, contact, signed=transport.signs)
         except (PermanentFailure, assemble.AssemblyError):
             raise
         except Exception as exc:

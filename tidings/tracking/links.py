@@ -22,7 +22,7 @@ from tidings.content.rendering import body_end
 from tidings.tracking.models import TrackedLink
 from tidings.tracking.tokens import MAX_LINK, click_url, message_token, open_url
 
-_HREF = re.compile(r"(<a\b[^>]*?\bhref\s*=\s*)([\"'])(.*?)\2", re.IGNORECASE | re.DOTALL)
+HREF = re.compile(r"(<a\b[^>]*?\bhref\s*=\s*)([\"'])(.*?)\2", re.IGNORECASE | re.DOTALL)
 MAX_URL = 4000
 
 
@@ -74,27 +74,46 @@ class LinkTracker:
             return top + 1
         raise RuntimeError("could not number a link")  # five collisions in a row: give up on this copy
 
+    def click_url(self, message_id: int, number: int) -> str:
+        """The address a copy's link number ``number`` goes through."""
+        return click_url(
+            message_token(
+                project_id=self.campaign.project_id,
+                message_id=message_id,
+                link=number,
+                campaign_id=self.campaign.pk,
+            )
+        )
+
+    def pixel(self, message_id: int) -> str:
+        """The open pixel of a copy."""
+        token = message_token(
+            project_id=self.campaign.project_id, message_id=message_id, campaign_id=self.campaign.pk
+        )
+        return (
+            f'<img src="{open_url(token)}" '
+            'width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">'
+        )
+
+    def link_number(self, href: str) -> int | None:
+        """The number of the link an ``href`` attribute's value (HTML-escaped) names; None if it
+        is not tracked."""
+        url = htmllib.unescape(href).strip()
+        return self.number(url) if trackable(url) else None
+
     def apply(self, html: str, message_id: int) -> str:
-        project_id, campaign_id = self.campaign.project_id, self.campaign.pk
         if self.clicks:
 
             def swap(match: re.Match[str]) -> str:
-                url = htmllib.unescape(match.group(3)).strip()
-                number = self.number(url) if trackable(url) else None
+                number = self.link_number(match.group(3))
                 if number is None:
                     return match.group(0)
-                token = message_token(
-                    project_id=project_id, message_id=message_id, link=number, campaign_id=campaign_id
-                )
-                return f"{match.group(1)}{match.group(2)}{click_url(token)}{match.group(2)}"
+                quote = match.group(2)
+                return f"{match.group(1)}{quote}{self.click_url(message_id, number)}{quote}"
 
-            html = _HREF.sub(swap, html)
+            html = HREF.sub(swap, html)
         if self.opens:
-            token = message_token(project_id=project_id, message_id=message_id, campaign_id=campaign_id)
-            pixel = (
-                f'<img src="{open_url(token)}" '
-                'width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">'
-            )
             end = body_end(html)
+            pixel = self.pixel(message_id)
             html = html[:end] + pixel + html[end:] if end >= 0 else html + pixel
         return html
