@@ -10,17 +10,19 @@ One run on this machine measures three ways of putting the same N messages
   marketing mail; the from domain is a verified sending domain, so each message
   is DKIM-signed with its RSA-2048 key (and its Ed25519 key beside it). The
   campaign goes through an ``smtp`` connection, sent by ``tidings worker
-  --processes W`` (``BENCH_WORKERS``, default 2) on the database task queue
-  (``BENCH_TASKS_BACKEND``: ``db``, or ``rq`` with Redis). The workers are
+  --processes W`` (``BENCH_WORKERS``, default 2; the campaign gets W senders)
+  on the database task queue (``BENCH_TASKS_BACKEND``: ``db``, or ``rq`` with
+  Redis). The workers are
   started and idle first; the clock starts at ``campaign_start`` (which plans:
   resolves the recipients and inserts the message rows) and stops at the last
   ``Message.sent_at``. Also reported: the planning time alone, the rate from
   the end of planning, each worker's CPU time and peak RSS.
 - (b) the limit: one of those very messages (built and signed by Tidings'
   ``MessageBuilder``, so of the same size) sent N times as it is over W
-  persistent smtplib connections, one process each, connected before the clock
-  starts: what Python's SMTP client and the sink do on this machine with no
-  other work.
+  persistent SMTP connections, one process each, connected before the clock
+  starts, each with the SMTP transaction (a) uses (``send_mail``: pipelined):
+  what the client and the sink do on this machine with no other work. The same
+  with smtplib's ``sendmail`` is reported beside it (``limit_with_smtplib``).
 - (c) the peer: django-post-office (``bench/_post_office_settings.py``: its own
   database, none of Tidings' apps) with the same recipients, queued as a Django
   project queues a newsletter (an ``EmailTemplate`` holding the same rendered
@@ -508,18 +510,29 @@ def one_message(campaign: Any) -> tuple[bytes, str, str]:
     return data, outgoing.return_path, outgoing.to
 
 
-def _blast(port: int, count: int, data: bytes, sender: str, to: str, ready: Any, results: Any) -> None:
+def _blast(
+    port: int, count: int, data: bytes, sender: str, to: str, ready: Any, results: Any, lean: bool
+) -> None:
+    from tidings.sending.transports import send_mail
+
     client = smtplib.SMTP("127.0.0.1", port, timeout=60)
     client.ehlo()
     ready.wait()
     started, cpu = time.time(), time.process_time()
     for _ in range(count):
-        client.sendmail(sender, [to], data)
+        if lean:
+            send_mail(client, sender, to, data)
+        else:
+            client.sendmail(sender, [to], data)
     results.put((started, time.time(), time.process_time() - cpu))
     client.quit()
 
 
-def measure_limit(data: bytes, sender: str, to: str, n: int, sink: Sink) -> dict[str, Any]:
+def measure_limit(
+    data: bytes, sender: str, to: str, n: int, sink: Sink, *, lean: bool = True
+) -> dict[str, Any]:
+    """``lean``: each connection sends with Tidings' own SMTP transaction (``send_mail``:
+    pipelined), as (a) does; else with smtplib's ``sendmail``."""
     from django.db import connections
 
     connections.close_all()  # forked children must not share the database connection
@@ -528,7 +541,7 @@ def measure_limit(data: bytes, sender: str, to: str, n: int, sink: Sink) -> dict
     shares = [n // WORKERS + (1 if i < n % WORKERS else 0) for i in range(WORKERS)]
     sink_before = sink.count()
     processes = [
-        context.Process(target=_blast, args=(sink.port, share, data, sender, to, ready, results))
+        context.Process(target=_blast, args=(sink.port, share, data, sender, to, ready, results, lean))
         for share in shares
     ]
     for process in processes:
@@ -544,6 +557,7 @@ def measure_limit(data: bytes, sender: str, to: str, n: int, sink: Sink) -> dict
         "messages_per_s": round(n / (finished - started), 1),
         "seconds": round(finished - started, 2),
         "connections": WORKERS,
+        "client": "send_mail (pipelined)" if lean else "smtplib sendmail",
         "message_bytes": len(data),
         "sender_cpu_s": [round(d[2], 2) for d in done],
         "sink_messages": sink.count() - sink_before,
@@ -762,6 +776,7 @@ def run(repeat: int = 1) -> dict[str, object]:
     if RECIPIENTS < 1 or WORKERS < 1:
         raise SystemExit("BENCH_RECIPIENTS and BENCH_WORKERS must be 1 or more")
     os.environ["TIDINGS_TASKS_BACKEND"] = TASKS_BACKEND  # before Django reads its settings
+    os.environ.setdefault("TIDINGS_SEND_SENDERS", str(WORKERS))  # a sender for each worker process
     _ensure_database()
     import django
 
@@ -787,8 +802,9 @@ def run(repeat: int = 1) -> dict[str, object]:
         if "limit" in PHASES:
             data, sender, to = one_message(campaign)
             limit = measure_limit(data, sender, to, RECIPIENTS, sink)
+            limit_smtplib = measure_limit(data, sender, to, RECIPIENTS, sink, lean=False)
         else:
-            limit = skipped
+            limit = limit_smtplib = skipped
         peer = measure_peer(campaign, RECIPIENTS, sink, workdir) if "peer" in PHASES else skipped
     finally:
         sink.stop()
@@ -813,5 +829,6 @@ def run(repeat: int = 1) -> dict[str, object]:
         "analyzed_before_start": analyzed,
         "tidings": tidings,
         "limit": limit,
+        "limit_with_smtplib": limit_smtplib,
         "post_office": peer,
     }

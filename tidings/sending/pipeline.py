@@ -117,16 +117,18 @@ class _Pushed:
     at: Any  # when it went out
 
 
+_NOTHING_PUSHED = _Pushed(0, None, "", 0, None)
+
 _SETTLE_SQL = """
 WITH recorded AS (
-    UPDATE {table} SET state = %s, provider_message_id = %s, attempts = %s, error = '',
+    UPDATE sending_message SET state = %s, provider_message_id = %s, attempts = %s, error = '',
         sent_at = %s, updated_at = %s, lease_owner = '', lease_until = NULL
     WHERE id = %s AND lease_owner = %s
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM recorded),
-    EXISTS (SELECT 1 FROM {table} WHERE id = %s AND lease_owner = %s AND state = %s)
-"""
+    EXISTS (SELECT 1 FROM sending_message WHERE id = %s AND lease_owner = %s AND state = %s)
+""".replace("sending_message", Message._meta.db_table)
 
 
 def _settle(pushed: _Pushed | None, owner: str, next_id: int | None) -> tuple[bool, bool]:
@@ -134,24 +136,20 @@ def _settle(pushed: _Pushed | None, owner: str, next_id: int | None) -> tuple[bo
     still ``owner``'s to send (not cancelled, not taken over by another worker after our lease ran
     out); one round trip on PostgreSQL. Returns (recorded, next is ours); each True when not asked.
 
-    The batch's leases are renewed every ``CONTROL_INTERVAL``, so the check needs no write."""
+    The batch's leases are renewed every ``CONTROL_INTERVAL``, so the check needs no write.
+    On PostgreSQL this runs for every message sent: one prepared statement on psycopg's own
+    cursor (Django's adds nothing it needs, and costs a tenth of a millisecond a call)."""
     if db_connection.vendor == "postgresql":
-        sent = pushed or _Pushed(0, None, "", 0, None)
-        with db_connection.cursor() as cursor:
+        sent = pushed or _NOTHING_PUSHED
+        db_connection.ensure_connection()
+        with db_connection.connection.cursor() as cursor:
             cursor.execute(
-                _SETTLE_SQL.format(table=Message._meta.db_table),
-                [
-                    MessageState.SENT,
-                    sent.provider_id[:255],
-                    sent.attempts,
-                    sent.at,
-                    sent.at,
-                    sent.message_id,
-                    owner,
-                    next_id or 0,
-                    owner,
-                    MessageState.QUEUED,
-                ],
+                _SETTLE_SQL,
+                (
+                    *(MessageState.SENT, sent.provider_id[:255], sent.attempts, sent.at, sent.at),
+                    *(sent.message_id, owner, next_id or 0, owner, MessageState.QUEUED),
+                ),
+                prepare=True,
             )
             recorded, ours = cursor.fetchone()
         return (pushed is None or bool(recorded)), (next_id is None or bool(ours))
