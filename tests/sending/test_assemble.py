@@ -5,13 +5,22 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import quopri
 import re
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
-from tidings.sending.assemble import AssemblyError, Outgoing, encode_words, header_text, mailbox, to_bytes
+from tidings.sending.assemble import (
+    AssemblyError,
+    Outgoing,
+    encode_words,
+    header_text,
+    mailbox,
+    qp_piece,
+    to_bytes,
+)
 
 UNSUBSCRIBE = "<https://mail.example.org/u/AbCdEfGhIjKlMnOpQrStUvWxYz0123456_->"
 BASE_HEADERS = {"from", "to", "subject", "date", "message-id", "mime-version", "content-type"}
@@ -426,3 +435,15 @@ def test_encode_words_splits_long_text_into_several_folded_words() -> None:
     lines = encoded.split("\r\n")
     assert len(lines) >= 4
     assert all(line.startswith(" ") for line in lines[1:])
+
+
+@pytest.mark.parametrize("unit", ["a", "=", "é", "x y", "\t", "line\n"])
+def test_a_piece_ends_in_a_soft_line_break_within_76_characters_and_decodes_back(unit: str) -> None:
+    for n in range(1, 330):
+        text = (unit * n)[:n]
+        for last in (False, True):
+            piece = qp_piece(text, last=last)
+            assert piece.endswith(b"\r\n" if last else b"=\r\n")
+            assert max(len(line) for line in piece.split(b"\r\n")) <= 76, (n, last)
+            decoded = quopri.decodestring(piece).decode()
+            assert decoded.replace("\r\n", "\n") == text + ("\n" if last else "")

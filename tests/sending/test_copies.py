@@ -24,6 +24,7 @@ from django.core.mail import EmailMultiAlternatives
 from tests.sending import factories as f
 from tidings.audience.models import Contact
 from tidings.campaigns.services import campaign_start
+from tidings.content.services import starter_body
 from tidings.sending.copies import HtmlPlan, MessageBuilder
 from tidings.sending.dkim import canonical_body
 from tidings.sending.domains import domain_records
@@ -52,8 +53,13 @@ ODD_HTML = (
     + '</p>\n<a href="https://example.org/x?q=1">x</a> <a href="https://example.org/y">y</a>'
 )
 
-# A slot inside a tracked link's tag: no plan, every copy straightforward.
-CROSSING_HTML = '<html><body><a title="{{ firstName }}" href="https://example.org/t">t</a></body></html>'
+# A value inside a tracked link's tag: each copy fills the tag in and tracks it alone, unless a
+# value holds a quote or an angle bracket (then the copy is made the straightforward way).
+TAG_HTML = (
+    '<html><body><a title="{{ firstName }}" href="https://example.org/t">t</a>\n'
+    '<a href="{{ unsubscribeUrl }}">Unsubscribe</a> <a href="https://example.org/p?u={{ email }}">you</a>\n'
+    '<p><a name="top" title="{{ lastName }}">top</a></p></body></html>'
+)
 
 HOSTILE = '  Ann & <b>Bo</b> "O\'Neil"\xa0\n {{ x }} = =3D .\n.'
 PEOPLE = [
@@ -148,17 +154,21 @@ def _django_message(builder: MessageBuilder, message: Message, contact: Contact)
         (LINKS_MJML, "mjml", [True, True, True, True]),
         (BLOCK_HTML, "html", [True, True, True, True]),
         (ODD_HTML, "html", [True, True, True, True]),
-        (CROSSING_HTML, "html", [False, False, False, False]),
+        (TAG_HTML, "html", [True, False, True, True]),  # the second has quotes in a tag
+        (starter_body("newsletter"), "mjml", [True, True, True, True]),
+        (starter_body("blank"), "mjml", [True, True, True, True]),
     ],
-    ids=["mjml-links", "condition", "odd-text", "slot-in-link"],
+    ids=["mjml-links", "condition", "odd-text", "values-in-link-tags", "newsletter-starter", "blank-starter"],
 )
 def test_planned_copies_are_the_straightforward_ones(
     project: Any, body: str, fmt: str, planned: list[bool]
 ) -> None:
     builder, copies = _setup(project, body, fmt)
+    assert builder.plan is not None
     made_from_plan = []
     for message, contact in copies:
-        made_from_plan.append(builder.planned(message, contact, builder.links(contact)) is not None)
+        planned_copy = builder.planned(message, contact, builder.links(contact))
+        made_from_plan.append(planned_copy is not None and planned_copy[1] is not None)
         fast, fast_data = builder.build(message, contact, signed=True)
         plain, plain_data = builder.build(message, contact, signed=True, plan=False)
         assert fast_data is not None
@@ -181,7 +191,9 @@ def test_planned_copies_are_the_straightforward_ones(
 def test_a_transactional_copy_without_a_contact_is_planned_too(project: Any) -> None:
     builder, copies = _setup(project, LINKS_MJML, "mjml")
     message, _contact = copies[0]
-    assert builder.planned(message, None, {}) is not None
+    planned_copy = builder.planned(message, None, {})
+    assert planned_copy is not None
+    assert planned_copy[1] is not None
     _, fast_data = builder.build(message, None, signed=True)
     _, plain_data = builder.build(message, None, signed=True, plan=False)
     assert fast_data is not None
@@ -220,7 +232,9 @@ def test_a_value_that_holds_a_link_or_the_end_of_the_body_is_left_to_the_straigh
         ["<html><body><p>", lambda ctx: value, "</p></body></html>"], builder.tracker, ends=True
     )
     assert plan is not None
-    encoded = plan.encode(["", value, ""], lambda number: f"https://t.example/{number}", lambda: "<i>end</i>")
+    encoded = plan.encode(
+        ["", value, ""], lambda html: html, lambda number: f"https://t.example/{number}", lambda: "<i>end</i>"
+    )
     assert (encoded is not None) == planned
     if encoded is not None:
         html = quopri.decodestring(b"".join(encoded.wire)).decode()

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.sending.smtp_server import SmtpServer
-from tidings.sending.transports import send_mail
+from tidings.sending.assemble import Outgoing
+from tidings.sending.transports import PermanentFailure, SmtpTransport, TransientFailure, send_mail
 
 SENDER = "bounces+abc@mail.example.com"
 BODIES = [
@@ -87,19 +88,27 @@ def test_a_refused_recipient_raises_what_smtplib_raises_and_the_session_goes_on(
 
 
 class Scripted:
-    """One SMTP session on 127.0.0.1 that answers each command from ``replies`` (by verb), else 250."""
+    """SMTP sessions on 127.0.0.1 (``sessions`` of them, one after another) that answer each
+    command from ``replies`` (by verb; the first session only, if ``first_only``), else 250."""
 
-    def __init__(self, replies: dict[str, str], *, pipelining: bool = True) -> None:
-        self.replies, self.pipelining = replies, pipelining
+    def __init__(
+        self, replies: dict[str, str], *, pipelining: bool = True, sessions: int = 1, first_only: bool = False
+    ) -> None:
+        self.replies, self.pipelining, self.first_only = replies, pipelining, first_only
         self.commands: list[str] = []
         self.data: list[bytes] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread = threading.Thread(target=self._serve, args=(sessions,), daemon=True)
         self.thread.start()
 
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
+    def _serve(self, sessions: int) -> None:
+        for session in range(sessions):
+            conn, _ = self.listener.accept()
+            self._session(conn, self.replies if session == 0 or not self.first_only else {})
+        self.listener.close()
+
+    def _session(self, conn: socket.socket, replies: dict[str, str]) -> None:
         reader = conn.makefile("rb")
         conn.sendall(b"220 scripted ESMTP\r\n")
         while line := reader.readline():
@@ -113,18 +122,17 @@ class Scripted:
             if verb == "QUIT":
                 conn.sendall(b"221 bye\r\n")
                 break
-            reply = self.replies.get(verb, "354 go ahead" if verb == "DATA" else "250 ok")
+            reply = replies.get(verb, "354 go ahead" if verb == "DATA" else "250 ok")
             conn.sendall(f"{reply}\r\n".encode())
             if verb == "DATA" and reply.startswith("354"):
                 chunks = []
                 while (chunk := reader.readline()) not in (b".\r\n", b""):
                     chunks.append(chunk)
                 self.data.append(b"".join(chunks))
-                conn.sendall(f"{self.replies.get('END', '250 queued')}\r\n".encode())
+                conn.sendall(f"{replies.get('END', '250 queued')}\r\n".encode())
             if reply.startswith("421"):
                 break
         conn.close()
-        self.listener.close()
 
     def client(self) -> smtplib.SMTP:
         client = smtplib.SMTP("127.0.0.1", self.port, timeout=10)
@@ -181,3 +189,42 @@ def test_refusals_of_the_message_raise_what_smtplib_raises(replies: dict[str, st
         assert raised.value.smtp_code == code
         assert raised.value.smtp_error == reply[4:].encode()
         client.quit()
+
+
+def test_a_421_after_another_refusal_closes_the_session() -> None:
+    server = Scripted({"RCPT": "550 5.1.1 No such user", "DATA": "421 4.3.2 Closing"})
+    client = server.client()
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send_mail(client, SENDER, "gone@example.net", BODIES[0])
+    assert client.sock is None  # not an RSET into a closed connection
+
+
+def _outgoing() -> Outgoing:
+    return Outgoing(
+        from_email="news@example.com",
+        to="a@example.net",
+        subject="Hi",
+        html="<p>Hi</p>",
+        text="Hi",
+        message_id="<1@example.com>",
+    )
+
+
+def test_the_transport_opens_a_new_session_after_the_server_closed_one() -> None:
+    server = Scripted({"RCPT": "421 4.3.2 Shutting down"}, sessions=2, first_only=True)
+    transport = SmtpTransport({"host": "127.0.0.1", "port": server.port, "security": "none"}, {})
+    with pytest.raises(TransientFailure):
+        transport.push(_outgoing(), None)
+    assert transport.push(_outgoing(), None) == "<1@example.com>"  # on a new session
+    transport.close()
+    assert len(server.data) == 1
+
+
+def test_a_message_over_the_servers_size_limit_fails_alone() -> None:
+    server = Scripted({"MAIL": "552 5.3.4 Message size exceeds fixed limit"})
+    transport = SmtpTransport({"host": "127.0.0.1", "port": server.port, "security": "none"}, {})
+    with pytest.raises(PermanentFailure) as failed:
+        transport.push(_outgoing(), None)
+    assert failed.value.code == "5.3.4"
+    assert not failed.value.bounce
+    transport.close()

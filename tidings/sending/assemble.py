@@ -170,7 +170,15 @@ def qp_piece(text: str, *, last: bool) -> bytes:
     """A piece of a quoted-printable body that ends its own line: with a soft line break
     (``=`` CRLF), which a reader removes, so pieces encoded apart join into the text; the
     ``last`` piece of a part ends in CRLF."""
-    return (_qp(text) + (CRLF if last else "=" + CRLF)).encode("ascii")
+    encoded = _qp(text)
+    if last:
+        return (encoded + CRLF).encode("ascii")
+    # b2a_qp lets a last line reach 76 characters; with the "=" it would be 77: the last
+    # character (or =XX) goes on a line of its own.
+    if len(encoded) - encoded.rfind("\n") - 1 >= 76:
+        cut = len(encoded) - (3 if encoded[-3] == "=" else 1)
+        encoded = f"{encoded[:cut]}={CRLF}{encoded[cut:]}"
+    return (encoded + "=" + CRLF).encode("ascii")
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,13 @@ before it; a reader joins the pieces back into the very HTML the
 straightforward path writes, and the canonical pieces joined are the canonical
 body (both tested).
 
-A copy the plan cannot make exactly is made the straightforward way: a
-recipient the compiled design renders in full, or a piece whose value holds a
-link or the end of the body; a design whose links cross one of its slots
-(``<a title="{{ x }}" href=…>``) gets no plan at all.
+A link whose tag holds a value (``<a href="{{ unsubscribeUrl }}">``) is a
+piece of its own: each copy fills the tag in and tracks it alone, as the whole
+page's tracking would. A copy the plan cannot make exactly is made the
+straightforward way: a recipient the compiled design renders in full, a value
+that holds a link or the end of the body, or a quote or angle bracket in a
+link's tag. A design whose link address runs on past its tag into a value
+gets no plan at all.
 """
 
 from __future__ import annotations
@@ -47,10 +50,16 @@ _FOOTER_MARK = "tidings-footer"
 
 # Marks standing for the filled-in pieces while a plan is made: characters of Unicode's private
 # use area, which a compiled chunk holding one makes the plan decline.
-_SLOT, _LINK, _END, _CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
-_MARK = re.compile(f"{_SLOT}(\\d+){_CLOSE}|{_LINK}(\\d+){_CLOSE}|{_END}")
-# What a filled-in value must not hold for the plan's copy to be the straightforward one.
-_LINK_OR_END = re.compile(r"<a\b|</body", re.IGNORECASE)
+_SLOT, _LINK, _TAG, _END, _CLOSE = "\ue000", "\ue001", "\ue004", "\ue002", "\ue003"
+_MARKS = (_SLOT, _LINK, _TAG, _END, _CLOSE)
+_MARK = re.compile(f"([{_SLOT}{_LINK}{_TAG}])(\\d+){_CLOSE}|{_END}")
+_KINDS = {_SLOT: "slot", _LINK: "link", _TAG: "tag"}
+_LINK_TAG = re.compile(r"<a\b[^>]*>", re.IGNORECASE)
+_SLOT_MARK = re.compile(f"{_SLOT}(\\d+){_CLOSE}")
+# A value in a link's tag that could change where the tag or its address ends.
+_TAG_BREAKERS = frozenset("\"'<>")
+_A_TAG = re.compile(r"<a\b", re.IGNORECASE)
+_BODY_CLOSE = re.compile(r"</body", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,16 +71,20 @@ class _Static:
 
 @dataclass(frozen=True)
 class _Filled:
-    kind: str  # "slot": a slot of the template | "link": a tracked link's address | "end": footer and pixel
-    number: int  # the slot's place in the template, or the link's number
+    kind: str  # "slot": a slot's value | "link": a tracked link's address | "tag": a link's tag
+    # that holds slots, tracked once filled in | "end": the footer and pixel before </body>
+    number: int  # the slot's place in the template, the link's number, or the tag's
     last: bool
 
 
 class HtmlPlan:
     """One campaign's HTML as encoded static pieces and the pieces each copy fills in."""
 
-    def __init__(self, items: list[_Static | _Filled]) -> None:
+    def __init__(self, items: list[_Static | _Filled], tags: list[list[str | int]], *, clicks: bool) -> None:
         self.items = items
+        self.tags = tags  # each link tag that holds slots: its static text and slot numbers
+        self.clicks = clicks
+        self.ends = any(type(item) is _Filled and item.kind == "end" for item in items)
 
     @classmethod
     def make(cls, template: list[Part], tracker: LinkTracker, *, ends: bool) -> HtmlPlan | None:
@@ -81,29 +94,36 @@ class HtmlPlan:
         marked: list[str] = []
         for i, part in enumerate(template):
             if isinstance(part, str):
-                if any(mark in part for mark in (_SLOT, _LINK, _END, _CLOSE)):
+                if any(mark in part for mark in _MARKS):
                     return None
                 marked.append(part)
             else:
                 marked.append(f"{_SLOT}{i}{_CLOSE}")
         html = "".join(marked)
+        tags: list[list[str | int]] = []
         if tracker.clicks:
-            crossed = False
 
-            def swap(match: re.Match[str]) -> str:
-                nonlocal crossed
-                if _SLOT in match.group(0):
-                    crossed = True  # the tag or its address holds a slot: only a copy knows the link
-                    return match.group(0)
-                number = tracker.link_number(match.group(3))
-                if number is None:
-                    return match.group(0)
-                quote = match.group(2)
-                return f"{match.group(1)}{quote}{_LINK}{number}{_CLOSE}{quote}"
+            def cut_tag(match: re.Match[str]) -> str:
+                tag = match.group(0)
+                if _SLOT not in tag:
+                    return tag
+                # A link whose tag holds a value (``href="{{ unsubscribeUrl }}"``): each copy fills
+                # the tag in and tracks it alone, as the whole page's tracking would.
+                static = _SLOT_MARK.sub("", tag)
+                if static.count('"') % 2 or static.count("'") % 2:
+                    raise _NoPlan
+                tags.append(
+                    [int(p) if i % 2 else p for i, p in enumerate(_SLOT_MARK.split(tag)) if p or i % 2]
+                )
+                return f"{_TAG}{len(tags) - 1}{_CLOSE}"
 
-            html = HREF.sub(swap, html)
-            if crossed:
+            try:
+                html = _LINK_TAG.sub(cut_tag, html)
+            except _NoPlan:
                 return None
+            if any(any(mark in match.group(0) for mark in _MARKS) for match in HREF.finditer(html)):
+                return None  # a link's address runs on into a value: only a copy knows that link
+            html = tracker.rewrite(html, lambda number: f"{_LINK}{number}{_CLOSE}")
         if ends:
             end = body_end(html)
             html = html[:end] + _END + html[end:] if end >= 0 else html + _END
@@ -112,10 +132,8 @@ class HtmlPlan:
         for match in _MARK.finditer(html):
             if match.start() > position:
                 cuts.append((html[position : match.start()], "", 0))
-            if match.group(1) is not None:
-                cuts.append(("", "slot", int(match.group(1))))
-            elif match.group(2) is not None:
-                cuts.append(("", "link", int(match.group(2))))
+            if match.group(1):
+                cuts.append(("", _KINDS[match.group(1)], int(match.group(2))))
             else:
                 cuts.append(("", "end", 0))
             position = match.end()
@@ -129,14 +147,19 @@ class HtmlPlan:
             else:
                 wire = assemble.qp_piece(text, last=last)
                 items.append(_Static(wire, canonical_lines(wire), len(text)))
-        return cls(items)
+        return cls(items, tags, clicks=tracker.clicks)
 
     def encode(
-        self, pieces: list[str], link: Callable[[int], str], end: Callable[[], str]
+        self,
+        pieces: list[str],
+        track: Callable[[str], str],
+        link: Callable[[int], str],
+        end: Callable[[], str],
     ) -> assemble.EncodedHtml | None:
-        """One copy's HTML part: ``pieces`` are the template's parts filled in, ``link`` gives a
-        link's address, ``end`` what goes before ``</body>``. None if this copy needs the
-        straightforward path (a value holds a link or the end of the body)."""
+        """One copy's HTML part: ``pieces`` are the template's parts filled in, ``track`` tracks
+        the links of a piece of HTML, ``link`` gives a link's address, ``end`` what goes before
+        ``</body>``. None if this copy needs the straightforward path (a value that holds a link,
+        the end of the body, or, in a link's tag, a quote or an angle bracket)."""
         wire: list[bytes] = []
         canonical: list[bytes] = []
         length = 0
@@ -149,10 +172,23 @@ class HtmlPlan:
             assert isinstance(item, _Filled)
             if item.kind == "slot":
                 text = pieces[item.number]
-                if "<" in text and _LINK_OR_END.search(text):
+                if "<" in text and (
+                    (self.clicks and _A_TAG.search(text)) or (self.ends and _BODY_CLOSE.search(text))
+                ):
                     return None
             elif item.kind == "link":
                 text = link(item.number)
+            elif item.kind == "tag":
+                parts = []
+                for part in self.tags[item.number]:
+                    if isinstance(part, int):
+                        value = pieces[part]
+                        if not _TAG_BREAKERS.isdisjoint(value):
+                            return None
+                        parts.append(value)
+                    else:
+                        parts.append(part)
+                text = track("".join(parts))
             else:
                 text = end()
             if not text and not item.last:
@@ -162,6 +198,10 @@ class HtmlPlan:
             canonical.append(canonical_lines(encoded))
             length += len(text)
         return assemble.EncodedHtml(wire, canonical, length)
+
+
+class _NoPlan(Exception):
+    pass
 
 
 class MessageBuilder:
@@ -243,9 +283,11 @@ class MessageBuilder:
         return ctx
 
     def render(self, contact: Contact | None, links: dict[str, str]) -> Rendered:
-        rendered = self.compiled.render(self._context(contact, links))
+        return self._footed(self.compiled.render(self._context(contact, links)), links)
+
+    def _footed(self, rendered: Rendered, links: dict[str, str]) -> Rendered:
         if self.needs_footer and links:
-            rendered = self._with_footer(rendered, links["preferencesUrl"])
+            return self._with_footer(rendered, links["preferencesUrl"])
         return rendered
 
     def _footer(self, url: str) -> tuple[str, str]:
@@ -293,9 +335,10 @@ class MessageBuilder:
 
     def planned(
         self, message: Message, contact: Contact | None, links: dict[str, str]
-    ) -> tuple[Rendered, assemble.EncodedHtml] | None:
-        """The copy made from the plan: its text parts, and its HTML encoded; None where the
-        straightforward path must make it."""
+    ) -> tuple[Rendered, assemble.EncodedHtml | None] | None:
+        """The copy made from the plan: its rendering, and its HTML encoded. Where the plan cannot
+        encode this copy the HTML comes rendered instead (and ``None`` beside it), to be finished
+        the straightforward way; None where the compiled design renders it in full."""
         if self.plan is None:
             return None
         made = self.compiled.render_pieces(self._context(contact, links))
@@ -305,12 +348,15 @@ class MessageBuilder:
         block, lines = self._footer(links["preferencesUrl"]) if self.needs_footer and links else ("", "")
         tracker = self.tracker
 
+        def track(html: str) -> str:
+            return tracker.rewrite(html, lambda number: tracker.click_url(message.pk, number))
+
         def end() -> str:
             return block + (tracker.pixel(message.pk) if tracker.opens else "")
 
-        encoded = self.plan.encode(pieces, lambda number: tracker.click_url(message.pk, number), end)
+        encoded = self.plan.encode(pieces, track, lambda number: tracker.click_url(message.pk, number), end)
         if encoded is None:
-            return None
+            return replace(rendered, html="".join(pieces)), None
         return replace(rendered, text=self._footer_text(rendered.text, lines)), encoded
 
     def assemble(
@@ -360,9 +406,10 @@ class MessageBuilder:
         ``plan=False`` makes it the straightforward way."""
         links = self.links(contact)
         planned = self.planned(message, contact, links) if plan and signed else None
-        if planned is not None:
-            rendered, html = planned
-            outgoing = self.assemble(message, rendered, links, html)
+        if planned is not None and planned[1] is not None:
+            outgoing = self.assemble(message, planned[0], links, planned[1])
         else:
-            outgoing = self.assemble(message, self.track(message, self.render(contact, links)), links)
+            # Rendered already (the footer and tracking still to come), or to render now.
+            rendered = self._footed(planned[0], links) if planned is not None else self.render(contact, links)
+            outgoing = self.assemble(message, self.track(message, rendered), links)
         return outgoing, self.sign(outgoing) if signed else None

@@ -136,20 +136,18 @@ def _settle(pushed: _Pushed | None, owner: str, next_id: int | None) -> tuple[bo
     still ``owner``'s to send (not cancelled, not taken over by another worker after our lease ran
     out); one round trip on PostgreSQL. Returns (recorded, next is ours); each True when not asked.
 
-    The batch's leases are renewed every ``CONTROL_INTERVAL``, so the check needs no write.
-    On PostgreSQL this runs for every message sent: one prepared statement on psycopg's own
-    cursor (Django's adds nothing it needs, and costs a tenth of a millisecond a call)."""
+    The batch's leases are renewed every ``CONTROL_INTERVAL``, so the check needs no write."""
+    if pushed is None and next_id is None:
+        return True, True
     if db_connection.vendor == "postgresql":
         sent = pushed or _NOTHING_PUSHED
-        db_connection.ensure_connection()
-        with db_connection.connection.cursor() as cursor:
+        with db_connection.cursor() as cursor:
             cursor.execute(
                 _SETTLE_SQL,
                 (
                     *(MessageState.SENT, sent.provider_id[:255], sent.attempts, sent.at, sent.at),
                     *(sent.message_id, owner, next_id or 0, owner, MessageState.QUEUED),
                 ),
-                prepare=True,
             )
             recorded, ours = cursor.fetchone()
         return (pushed is None or bool(recorded)), (next_id is None or bool(ours))
@@ -369,10 +367,16 @@ def _send_batch(
                 return outcome
         return settle(None)
     finally:
-        if pushed is not None:  # an error on the way out: the message that went out is marked all the same
-            settle(None)
-        if sent_activity:
-            activity_record(project=campaign.project_id, activities=sent_activity)
+        try:
+            if (
+                pushed is not None
+            ):  # an error on the way out: the message that went out is marked all the same
+                settle(None)
+        except Exception:
+            log.warning("message %s was sent but could not be marked", pushed.message_id, exc_info=True)
+        finally:
+            if sent_activity:
+                activity_record(project=campaign.project_id, activities=sent_activity)
 
 
 def _recheck(message: Message, contact: Contact | None, opted_out: bool, campaign: Campaign) -> str:

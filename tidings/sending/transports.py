@@ -155,8 +155,8 @@ def send_mail(client: smtplib.SMTP, sender: str, recipient: str, body: bytes) ->
             client.send(".\r\n")
             client.getreply()
         code, reply = replies[failed]
-        if code == 421:
-            client.close()
+        if any(answer == 421 for answer, _ in replies):
+            client.close()  # the server is closing the session, whichever reply said so
         else:
             client._rset()
         if failed == 0:
@@ -175,6 +175,11 @@ def send_mail(client: smtplib.SMTP, sender: str, recipient: str, body: bytes) ->
         else:
             client._rset()
         raise smtplib.SMTPDataError(code, reply)
+
+
+def _code_of(exc: smtplib.SMTPResponseException) -> str:
+    enhanced = ENHANCED_CODE.search(_reply(exc.smtp_error))
+    return enhanced.group(0) if enhanced else str(exc.smtp_code)
 
 
 class SmtpTransport:
@@ -216,7 +221,7 @@ class SmtpTransport:
         return client
 
     def push(self, outgoing: Outgoing, data: bytes | None) -> str:
-        if self.client is None:
+        if self.client is None or self.client.sock is None:  # never opened, or closed by a 421
             self.client = self._open()
         body = data if data is not None else to_bytes(outgoing)
         try:
@@ -229,6 +234,10 @@ class SmtpTransport:
         except smtplib.SMTPSenderRefused as exc:
             if exc.smtp_code == 421:
                 self._drop()
+            if exc.smtp_code == 552:
+                # MAIL FROM … SIZE= over the server's limit: this message is too big, not the sender refused.
+                reply = f"{exc.smtp_code} {_reply(exc.smtp_error)}"
+                raise PermanentFailure(f"message refused: {reply}", code=_code_of(exc)) from exc
             if 400 <= exc.smtp_code < 500:
                 raise TransientFailure(f"sender refused: {exc.smtp_code} {_reply(exc.smtp_error)}") from exc
             reply = f"{exc.smtp_code} {_reply(exc.smtp_error)}"

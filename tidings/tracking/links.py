@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import html as htmllib
 import re
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -101,17 +102,21 @@ class LinkTracker:
         url = htmllib.unescape(href).strip()
         return self.number(url) if trackable(url) else None
 
+    def rewrite(self, html: str, address: Callable[[int], str]) -> str:
+        """``html`` with each tracked link's address replaced by ``address(its number)``."""
+
+        def swap(match: re.Match[str]) -> str:
+            number = self.link_number(match.group(3))
+            if number is None:
+                return match.group(0)
+            quote = match.group(2)
+            return f"{match.group(1)}{quote}{address(number)}{quote}"
+
+        return HREF.sub(swap, html)
+
     def apply(self, html: str, message_id: int) -> str:
         if self.clicks:
-
-            def swap(match: re.Match[str]) -> str:
-                number = self.link_number(match.group(3))
-                if number is None:
-                    return match.group(0)
-                quote = match.group(2)
-                return f"{match.group(1)}{quote}{self.click_url(message_id, number)}{quote}"
-
-            html = HREF.sub(swap, html)
+            html = self.rewrite(html, lambda number: self.click_url(message_id, number))
         if self.opens:
             end = body_end(html)
             pixel = self.pixel(message_id)

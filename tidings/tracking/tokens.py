@@ -70,17 +70,19 @@ _local = threading.local()  # cipher contexts are not to be shared between threa
 def _encryptor(secret: str, purpose: bytes) -> tuple[CipherContext, bytes]:
     """An ECB encryptor for the purpose's key, kept per thread: ECB carries nothing from one block
     to the next, so one context enciphers every token (making one costs more than using it)."""
-    cache: dict[tuple[str, bytes], tuple[CipherContext, bytes]] | None = getattr(_local, "encryptors", None)
-    if cache is None:
-        cache = _local.encryptors = {}
-    found = cache.get((secret, purpose))
+    kept: dict[tuple[str, bytes], tuple[CipherContext, bytes]] | None = getattr(_local, "encryptors", None)
+    if kept is None:
+        kept = _local.encryptors = {}
+    found = kept.get((secret, purpose))
     if found is None:
         cipher, mac_key = _keys(secret, purpose)
-        found = cache[(secret, purpose)] = (cipher.encryptor(), mac_key)
+        found = kept[(secret, purpose)] = (cipher.encryptor(), mac_key)
     return found
 
 
 def _seal(block: bytes, purpose: bytes) -> str:
+    if len(block) != 16:  # a partial block would stay in the shared context and spoil the next token
+        raise ValueError("a token is one 16-byte block")
     encryptor, mac_key = _encryptor(settings.SECRET_KEY, purpose)
     sealed = encryptor.update(block)
     mac = hmac.new(mac_key, sealed, hashlib.sha256).digest()[:_MAC_BYTES]
