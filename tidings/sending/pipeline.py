@@ -79,10 +79,35 @@ def _due(campaign_id: int, now: Any) -> Any:
     )
 
 
+# Claiming on PostgreSQL, in one statement. The state is bounded as a row with the id rather than
+# compared equal: with "state = 'queued'" the planner drops the campaign and the state from the
+# ORDER BY and may walk the primary key from the first message of every campaign, filtering, which
+# for a campaign planned after a million other messages took 750 ms a claim. Bounded this way the
+# order is only the campaign's index's (campaign, state, id): the campaign's queued rows, in order.
+_CLAIM_SQL = """
+UPDATE sending_message SET lease_owner = %s, lease_until = %s
+WHERE id IN (
+    SELECT id FROM sending_message
+    WHERE campaign_id = %s AND (state, id) >= (%s, 0) AND (state, id) <= (%s, 9223372036854775807)
+        AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+        AND (lease_until IS NULL OR lease_until < %s)
+    ORDER BY state, id
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+""".replace("sending_message", Message._meta.db_table)
+
+
 def claim(campaign_id: int, *, owner: str, limit: int, lease_seconds: float) -> list[int]:
     """Lease up to ``limit`` due messages to ``owner``; returns their ids in order."""
     now = timezone.now()
     until = now + timedelta(seconds=lease_seconds)
+    if db_connection.vendor == "postgresql":
+        queued = MessageState.QUEUED
+        with db_connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, [owner, until, campaign_id, queued, queued, now, now, limit])
+            return sorted(row[0] for row in cursor.fetchall())
     with transaction.atomic():
         candidates = _due(campaign_id, now).order_by("id")
         if db_connection.features.has_select_for_update_skip_locked:
@@ -370,9 +395,8 @@ def _send_batch(
         return settle(None)
     finally:
         try:
-            if (
-                pushed is not None
-            ):  # an error on the way out: the message that went out is marked all the same
+            # An error on the way out: the message that went out is marked all the same.
+            if pushed is not None:
                 settle(None)
         except Exception:
             log.warning("message %s was sent but could not be marked", pushed.message_id, exc_info=True)
