@@ -28,6 +28,7 @@ from tidings.audience.imports_csv import CsvFormat, CsvRefused, RowsFailed, snif
 from tidings.audience.imports_rows import TAG_NAME_MAX
 from tidings.audience.imports_run import DEFAULT_BATCH, ImportRun
 from tidings.audience.models import ContactImport, ImportStatus, OnConflict
+from tidings.core.dbstats import LARGE_WRITE, analyze
 from tidings.core.errors import Conflict, FieldError, NotFound, ValidationError
 from tidings.core.models import Project
 from tidings.core.scoping import get_scoped, scoped
@@ -182,22 +183,14 @@ def contact_import_run(
     return contact_import
 
 
-# After an import this large the planner's statistics are refreshed at once: a send planned
-# right after it would otherwise join the new rows as if the tables were still small (a
-# nested loop over 50,000 × 50,000 took 54 s instead of 4 s), until autovacuum gets to them.
-ANALYZE_AFTER = 10_000
+# After an import this large a send planned right after it is planned on fresh statistics.
+ANALYZE_AFTER = LARGE_WRITE
 
 
 def _analyze() -> None:
-    from django.db import connection
-
     from tidings.audience.models import Contact, ContactTag
 
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in (Contact, ContactTag):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    analyze(Contact, ContactTag)
 
 
 def _finish(contact_import: ContactImport, error: str) -> None:

@@ -27,6 +27,7 @@ from tidings.audience.models import Contact, ContactStatus, Tag, Topic, TopicDef
 from tidings.audience.segments import segment_contacts, segment_get
 from tidings.audience.selectors import tag_get
 from tidings.campaigns.models import Campaign, RecipientType
+from tidings.core.dbstats import LARGE_WRITE, analyze
 from tidings.sending.models import Message, MessageState, SkipReason
 
 _BULK = 2000
@@ -170,6 +171,8 @@ def plan_campaign(campaign: Campaign) -> tuple[int, dict[str, int]]:
             excluded[reason] = excluded.get(reason, 0) + n
         elif state == MessageState.QUEUED:
             queued += n
+    if queued + sum(excluded.values()) >= LARGE_WRITE:
+        analyze(Message)  # the senders' claims are planned on these rows from the first second
     return queued, excluded
 
 

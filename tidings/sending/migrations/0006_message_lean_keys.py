@@ -1,4 +1,4 @@
-"""Single-column foreign-key indexes that other indexes already begin with are dropped."""
+"""Messages keep no single-column index and no database constraint on their three keys."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audience", "0004_suppression_list"),
+        ("audience", "0005_lean_indexes"),
         ("campaigns", "0001_campaigns"),
         ("core", "0003_project_bounces_and_pause"),
         ("sending", "0005_connection_webhook_key"),
@@ -17,6 +17,7 @@ class Migration(migrations.Migration):
             model_name="message",
             name="campaign",
             field=models.ForeignKey(
+                db_constraint=False,
                 db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="messages",
@@ -28,6 +29,7 @@ class Migration(migrations.Migration):
             name="contact",
             field=models.ForeignKey(
                 blank=True,
+                db_constraint=False,
                 db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.SET_NULL,
@@ -39,6 +41,7 @@ class Migration(migrations.Migration):
             model_name="message",
             name="project",
             field=models.ForeignKey(
+                db_constraint=False,
                 db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="+",
