@@ -177,11 +177,6 @@ def send_mail(client: smtplib.SMTP, sender: str, recipient: str, body: bytes) ->
         raise smtplib.SMTPDataError(code, reply)
 
 
-def _code_of(exc: smtplib.SMTPResponseException) -> str:
-    enhanced = ENHANCED_CODE.search(_reply(exc.smtp_error))
-    return enhanced.group(0) if enhanced else str(exc.smtp_code)
-
-
 class SmtpTransport:
     """One persistent SMTP session (STARTTLS or TLS, login), reopened when the server drops it."""
 
@@ -236,8 +231,8 @@ class SmtpTransport:
                 self._drop()
             if exc.smtp_code == 552:
                 # MAIL FROM … SIZE= over the server's limit: this message is too big, not the sender refused.
-                reply = f"{exc.smtp_code} {_reply(exc.smtp_error)}"
-                raise PermanentFailure(f"message refused: {reply}", code=_code_of(exc)) from exc
+                reply = _reply(exc.smtp_error)
+                raise _smtp_failure(552, reply, stage="message refused", recipient=False) from exc
             if 400 <= exc.smtp_code < 500:
                 raise TransientFailure(f"sender refused: {exc.smtp_code} {_reply(exc.smtp_error)}") from exc
             reply = f"{exc.smtp_code} {_reply(exc.smtp_error)}"
