@@ -12,7 +12,7 @@ TEST_DATA_DIR := $(CURDIR)/var/test
 CLEAN_ENV := env $(foreach v,$(filter TIDINGS_%,$(.VARIABLES)),$(if $(filter TIDINGS_TEST_%,$(v)),,-u $(v)))
 IS_CI := $(filter true 1 yes,$(shell echo '$(CI)' | tr A-Z a-z))
 
-.PHONY: run test test-sqlite test-postgres lint install bench clean
+.PHONY: run test test-sqlite test-postgres lint install bench clean fuzz
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Tidings needs Python 3.12 or newer; found " + sys.version.split()[0])'
@@ -63,6 +63,14 @@ test: lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres PYTEST_ARGS='-m "not serial"'
 	@echo "== tests that need the machine to themselves"
 	$(MAKE) --no-print-directory test-sqlite test-postgres PYTEST_ARGS='-m serial'
+
+# The API fuzz test, long: before a release (docs/api.md, "Fuzzing"). make test runs it short.
+TIDINGS_FUZZ_EXAMPLES ?= 200
+TIDINGS_FUZZ_STEPS ?= 50
+fuzz: $(STAMP)
+	rm -rf $(TEST_DATA_DIR)/fuzz
+	$(CLEAN_ENV) TIDINGS_DATA_DIR=$(TEST_DATA_DIR)/fuzz TIDINGS_FUZZ_EXAMPLES=$(TIDINGS_FUZZ_EXAMPLES) \
+		TIDINGS_FUZZ_STEPS=$(TIDINGS_FUZZ_STEPS) $(BIN)/python -m pytest tests/core/test_api_fuzz.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --list

@@ -264,7 +264,7 @@ def test_openapi_document_is_valid_and_camel_case(db: None) -> None:
     assert [p["name"] for p in revoke["parameters"]] == ["keyId"]
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     assert revoke["responses"]["404"]["content"][PROBLEM]["schema"] == problem_ref
-    assert set(revoke["responses"]) == {"200", "401", "404", "422"}
+    assert set(revoke["responses"]) == {"200", "400", "401", "404", "422"}
 
 
 def test_api_docs_page_loads_nothing_from_the_internet(db: None) -> None:

@@ -14,6 +14,7 @@ from tidings.audience.fields import CONTACT_FIELDS
 from tidings.audience.models import Contact, Tag, Topic
 from tidings.campaigns.schemas import ActivityPage
 from tidings.core.errors import ValidationError
+from tidings.core.openapi import problems
 from tidings.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorPagination
 
 contacts = Router(tags=["Contacts"], by_alias=True)
@@ -55,7 +56,7 @@ def contact_list(
     ).prefetch_related("tags")
 
 
-@contacts.post("", response={201: schemas.ContactOut}, summary="Add a contact")
+@contacts.post("", response={201: schemas.ContactOut}, summary="Add a contact", openapi_extra=problems(409))
 def contact_create(request: HttpRequest, payload: schemas.ContactIn) -> Status[Contact]:
     contact = services.contact_create(project=request.auth.project, values=_values(payload))
     return Status(201, contact)
@@ -121,7 +122,9 @@ def contact_get(request: HttpRequest, contact_id: ContactId) -> Contact:
     return selectors.contact_get(project=request.auth.project, contact_id=contact_id)
 
 
-@contacts.patch("/{contactId}", response=schemas.ContactOut, summary="Change a contact")
+@contacts.patch(
+    "/{contactId}", response=schemas.ContactOut, summary="Change a contact", openapi_extra=problems(409)
+)
 def contact_update(request: HttpRequest, contact_id: ContactId, payload: schemas.ContactPatch) -> Contact:
     contact = selectors.contact_get(project=request.auth.project, contact_id=contact_id)
     return services.contact_update(contact=contact, values=_values(payload))
@@ -217,7 +220,12 @@ def tag_list(request: HttpRequest) -> Any:
     return selectors.tag_list(project=request.auth.project)
 
 
-@tags.post("", response={201: schemas.TagSaved}, summary="Create a tag (names are exact and case-sensitive)")
+@tags.post(
+    "",
+    response={201: schemas.TagSaved},
+    summary="Create a tag (names are exact and case-sensitive)",
+    openapi_extra=problems(409),
+)
 def tag_create(request: HttpRequest, payload: schemas.TagIn) -> Status[dict[str, Any]]:
     tag, warnings = services.tag_create(
         project=request.auth.project,
@@ -233,7 +241,9 @@ def tag_get(request: HttpRequest, tag_id: TagId) -> Tag:
     return selectors.tag_get(project=request.auth.project, tag_id=tag_id)
 
 
-@tags.patch("/{tagId}", response=schemas.TagSaved, summary="Rename or recolour a tag")
+@tags.patch(
+    "/{tagId}", response=schemas.TagSaved, summary="Rename or recolour a tag", openapi_extra=problems(409)
+)
 def tag_update(request: HttpRequest, tag_id: TagId, payload: schemas.TagPatch) -> dict[str, Any]:
     tag = selectors.tag_get(project=request.auth.project, tag_id=tag_id)
     tag, warnings = services.tag_update(tag=tag, **payload.model_dump(exclude_unset=True))
@@ -283,7 +293,7 @@ def topic_list(request: HttpRequest) -> Any:
     return selectors.topic_list(project=request.auth.project)
 
 
-@topics.post("", response={201: schemas.TopicOut}, summary="Create a topic")
+@topics.post("", response={201: schemas.TopicOut}, summary="Create a topic", openapi_extra=problems(409))
 def topic_create(request: HttpRequest, payload: schemas.TopicIn) -> Status[Topic]:
     return Status(201, services.topic_create(project=request.auth.project, **payload.model_dump()))
 
@@ -293,7 +303,7 @@ def topic_get(request: HttpRequest, topic_id: TopicId) -> Topic:
     return selectors.topic_get(project=request.auth.project, topic_id=topic_id)
 
 
-@topics.patch("/{topicId}", response=schemas.TopicOut, summary="Change a topic")
+@topics.patch("/{topicId}", response=schemas.TopicOut, summary="Change a topic", openapi_extra=problems(409))
 def topic_update(request: HttpRequest, topic_id: TopicId, payload: schemas.TopicPatch) -> Topic:
     topic = selectors.topic_get(project=request.auth.project, topic_id=topic_id)
     return services.topic_update(topic=topic, **payload.model_dump(exclude_unset=True))

@@ -13,6 +13,7 @@ from tidings.audience import imports
 from tidings.audience.import_schemas import ImportForm, ImportOut
 from tidings.audience.models import ContactImport
 from tidings.core.errors import ValidationError
+from tidings.core.openapi import problems
 from tidings.core.pagination import CursorPagination
 
 router = Router(tags=["Imports"], by_alias=True)
@@ -73,7 +74,10 @@ def import_get(request: HttpRequest, import_id: ImportId) -> ContactImport:
     "/{importId}/report",
     summary="Download the rejected rows of an import as CSV",
     openapi_extra={
-        "responses": {200: {"description": "line, reason, then the row as it was.", "content": CSV}}
+        "responses": {
+            200: {"description": "line, reason, then the row as it was.", "content": CSV},
+            **problems(409)["responses"],
+        }
     },
 )
 def import_report(request: HttpRequest, import_id: ImportId) -> FileResponse:

@@ -22,6 +22,7 @@ from tidings.audience.segment_schemas import (
     SegmentSampleOut,
 )
 from tidings.core.models import Project
+from tidings.core.openapi import problems
 from tidings.core.pagination import CursorPagination
 
 router = Router(tags=["Segments"], by_alias=True)
@@ -55,7 +56,7 @@ def segment_list(request: HttpRequest) -> object:
     return segments.segment_list(project=request.auth.project)
 
 
-@router.post("", response={201: SegmentOut}, summary="Create a segment")
+@router.post("", response={201: SegmentOut}, summary="Create a segment", openapi_extra=problems(409))
 def segment_create(request: HttpRequest, payload: SegmentIn) -> Status[Segment]:
     project = request.auth.project
     segment = segments.segment_create(
@@ -83,7 +84,12 @@ def segment_get(request: HttpRequest, segment_id: SegmentId) -> Segment:
     return _with_counts(project, [segment])[0]
 
 
-@router.patch("/{segmentId}", response=SegmentOut, summary="Change a segment's name, description or rules")
+@router.patch(
+    "/{segmentId}",
+    response=SegmentOut,
+    summary="Change a segment's name, description or rules",
+    openapi_extra=problems(409),
+)
 def segment_update(request: HttpRequest, segment_id: SegmentId, payload: SegmentPatch) -> Segment:
     project = request.auth.project
     segment = segments.segment_get(project=project, segment_id=segment_id)

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 
 from tidings.core import selectors, services
 from tidings.core.models import ApiKey
+from tidings.core.openapi import problems
 from tidings.core.pagination import CursorPagination
 from tidings.core.schemas import (
     ApiKeyCreated,
@@ -28,7 +29,9 @@ def project_get(request: HttpRequest) -> object:
     return request.auth.project
 
 
-@router.patch("/project", response=ProjectOut, summary="Change the project's settings")
+@router.patch(
+    "/project", response=ProjectOut, summary="Change the project's settings", openapi_extra=problems(409)
+)
 def project_patch(request: HttpRequest, payload: ProjectPatch) -> object:
     changes = payload.model_dump(exclude_unset=True)
     return services.project_update(project=request.auth.project, **changes)
@@ -49,7 +52,12 @@ def api_key_list(request: HttpRequest) -> object:
     return selectors.api_key_list(project=request.auth.project)
 
 
-@keys.post("", response={201: ApiKeyCreated}, summary="Create an API key (the secret is shown once)")
+@keys.post(
+    "",
+    response={201: ApiKeyCreated},
+    summary="Create an API key (the secret is shown once)",
+    openapi_extra=problems(409),
+)
 def api_key_create(request: HttpRequest, payload: ApiKeyIn) -> Status[dict[str, object]]:
     issued = services.api_key_create(
         project=request.auth.project, name=payload.name, created_by_key=request.auth

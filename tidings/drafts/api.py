@@ -96,7 +96,9 @@ def draft_settings(request: HttpRequest) -> dict[str, Any]:
 def draft_settings_update(request: HttpRequest, payload: schemas.DraftSettingsPatch) -> dict[str, Any]:
     changes = payload.model_dump(exclude_unset=True)
     if "catalog_threshold" in changes:
-        changes["catalog_threshold_bp"] = round(changes.pop("catalog_threshold") * 100)
+        # null reaches the service as None, which refuses it like any other value out of range.
+        threshold = changes.pop("catalog_threshold")
+        changes["catalog_threshold_bp"] = None if threshold is None else round(threshold * 100)
     return settings_out(services.draft_settings_update(project=request.auth.project, **changes))
 
 

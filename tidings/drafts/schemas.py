@@ -12,7 +12,10 @@ from tidings.core.schemas import CamelIn, CamelSchema
 
 class PersonaIn(CamelIn):
     type: str = Field("none", description="none, contact, audience (a segment; `segment` also works) or tag")
-    id: int | None = Field(None, description="The contact's, segment's or tag's id; none for `none`.")
+    # strict: JSON false is not the id 0.
+    id: int | None = Field(
+        None, strict=True, description="The contact's, segment's or tag's id; none for `none`."
+    )
 
 
 class PersonaOut(CamelSchema):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Path, Router, Status
 
+from tidings.core.openapi import problems
 from tidings.core.scoping import get_scoped, scoped
 from tidings.sending import schemas, services
 from tidings.sending.models import ProviderConnection
@@ -37,7 +38,12 @@ def connection_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [connection_out(c) for c in scoped(ProviderConnection, request.auth.project)]
 
 
-@router.post("", response={201: schemas.ConnectionOut}, summary="Add a provider connection")
+@router.post(
+    "",
+    response={201: schemas.ConnectionOut},
+    summary="Add a provider connection",
+    openapi_extra=problems(409),
+)
 def connection_create(request: HttpRequest, payload: schemas.ConnectionIn) -> Status[dict[str, Any]]:
     connection = services.connection_create(
         project=request.auth.project,
@@ -56,7 +62,12 @@ def connection_get(request: HttpRequest, connection_id: ConnectionId) -> dict[st
     return connection_out(_get(request, connection_id))
 
 
-@router.patch("/{connectionId}", response=schemas.ConnectionOut, summary="Change a provider connection")
+@router.patch(
+    "/{connectionId}",
+    response=schemas.ConnectionOut,
+    summary="Change a provider connection",
+    openapi_extra=problems(409),
+)
 def connection_update(
     request: HttpRequest, connection_id: ConnectionId, payload: schemas.ConnectionPatch
 ) -> dict[str, Any]:

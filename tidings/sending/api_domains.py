@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Path, Router, Status
 
+from tidings.core.openapi import problems
 from tidings.core.scoping import get_scoped, scoped
 from tidings.sending import domains, schemas
 from tidings.sending.models import SendingDomain
@@ -46,6 +47,7 @@ def domain_list(request: HttpRequest) -> list[dict[str, Any]]:
     "",
     response={201: schemas.DomainOut},
     summary="Add a sending domain: its DKIM keys and the records to publish",
+    openapi_extra=problems(409),
 )
 def domain_create(request: HttpRequest, payload: schemas.DomainIn) -> Status[dict[str, Any]]:
     return Status(201, domain_out(domains.domain_create(project=request.auth.project, domain=payload.domain)))

@@ -241,7 +241,9 @@ def connection_update(*, connection: ProviderConnection, **changes: Any) -> Prov
     name = changes.get("name", connection.name)
     rate_limit = changes.get("rate_limit", connection.rate_limit)
     errors = _clean_name_rate(name, rate_limit)
-    options = changes.get("options", connection.options if kind == connection.kind else {})
+    options = changes.get("options")
+    if options is None:  # left out or null: the settings stay, unless the kind changes
+        options = connection.options if kind == connection.kind else {}
     given = dict(changes.get("secrets_given") or {})
     moved = kind != connection.kind or any(
         options.get(f.name) != connection.options.get(f.name) for f in spec.fields if f.address
