@@ -7,6 +7,8 @@ the field in the request's own camelCase terms.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
@@ -15,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -26,6 +29,7 @@ from tidings.audience import api_imports as imports_api
 from tidings.audience import api_segments as segments_api
 from tidings.audience import api_suppressions as suppressions_api
 from tidings.campaigns import api as campaigns_api
+from tidings.campaigns.idempotency import KEY_PATTERN, idempotent
 from tidings.content import api as content_api
 from tidings.core import selectors, services
 from tidings.core.api import keys as api_keys_router
@@ -33,6 +37,7 @@ from tidings.core.api import router as project_router
 from tidings.core.errors import AuthenticationFailed, FieldError, NotFound, TidingsError
 from tidings.core.models import ApiKey
 from tidings.drafts import api as drafts_api
+from tidings.hooks import api as hooks_api
 from tidings.sending import api as sending_api
 from tidings.sending import api_domains
 from tidings.tracking import api as tracking_api
@@ -41,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 API_PREFIX = "/api/"
+API_V1 = "/api/v1/"
 
 
 class ApiKeyAuth(HttpBearer):
@@ -49,6 +55,9 @@ class ApiKeyAuth(HttpBearer):
     openapi_description = "An API key from Settings → API keys (or `tidings apikey create`)."
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        known = getattr(request, "tidings_api_key", None)
+        if known is not None:
+            return known  # found (and its use recorded) by idempotency_middleware from this header
         key = selectors.api_key_get_active(raw=token.strip())
         if key is not None:
             services.api_key_touch(api_key=key)
@@ -80,6 +89,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 # The errors any authenticated operation can answer with, besides its own.
 COMMON_ERRORS = {
+    "400": "The body is not valid JSON, or the request is malformed.",
     "401": "No key, an unknown key or a revoked key.",
     "404": "No such object in this key's project.",
     "422": "Invalid input; `errors` names each field.",
@@ -96,6 +106,17 @@ class TidingsApi(NinjaAPI):
                 responses = operation.setdefault("responses", {})
                 for status, description in COMMON_ERRORS.items():
                     responses.setdefault(status, {"description": description, "content": problem_ref})
+        for operations in schema.get("paths", {}).values():
+            post = operations.get("post")
+            if post is not None:
+                post.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+                post["responses"].setdefault(
+                    "409",
+                    {
+                        "description": "The Idempotency-Key was used with another body.",
+                        "content": problem_ref,
+                    },
+                )
         return schema
 
 
@@ -238,6 +259,102 @@ def problem_middleware(get_response: Callable[[HttpRequest], HttpResponse]) -> C
     return middleware
 
 
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (a UUID). The same key and body within 24 hours get the first "
+    "answer again, without doing the work twice; the same key with another body is a 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+}
+
+
+class _Unstored(Exception):
+    """The view answered with an error: its work is rolled back and nothing is stored."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+class MalformedUpload(TidingsError):
+    code = "bad_request"
+    title = "Bad request"
+
+
+def _fingerprint_body(request: HttpRequest) -> bytes:
+    """What identifies the request's content: its body, or for an upload its fields and files."""
+    if not request.content_type.startswith("multipart/"):
+        return request.body
+    digest = hashlib.sha256()
+    try:
+        fields, uploads = request.POST, request.FILES
+    except MultiPartParserError as exc:
+        raise MalformedUpload(f"the multipart body cannot be read: {exc}") from exc
+    for name, value in sorted(fields.lists()):
+        digest.update(json.dumps([name, value]).encode())
+    for name, files in sorted(uploads.lists()):
+        for upload in files:
+            digest.update(json.dumps([name, upload.name, upload.size]).encode())
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+    return digest.digest()
+
+
+def idempotency_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """``Idempotency-Key`` on every POST of the API: the view's work and its answer commit together
+    (``tidings.campaigns.idempotency``), and a repeat gets the stored answer with
+    ``Idempotent-Replayed: true``. Errors are not stored: the request may be fixed and sent again."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        key = request.headers.get("Idempotency-Key")
+        if key is None or request.method != "POST" or not request.path.startswith(API_V1):
+            return get_response(request)
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        api_key = selectors.api_key_get_active(raw=token.strip()) if scheme.lower() == "bearer" else None
+        if api_key is None:
+            return get_response(request)  # the view answers 401
+        # Recorded now, outside the work's transaction: concurrent requests with one key must not
+        # queue behind each other's lock on the key's row.
+        services.api_key_touch(api_key=api_key)
+        request.tidings_api_key = api_key  # type: ignore[attr-defined]
+        worked: list[HttpResponse] = []
+
+        def work() -> tuple[int, Any]:
+            response = get_response(request)
+            if response.status_code >= 400 or not response.get("Content-Type", "").startswith(
+                "application/json"
+            ):
+                raise _Unstored(response)
+            worked.append(response)
+            return response.status_code, json.loads(response.content) if response.content else None
+
+        try:
+            answer = idempotent(
+                project=api_key.project,
+                endpoint=request.path[:100],
+                key=key,
+                body=_fingerprint_body(request),
+                work=work,
+            )
+        except _Unstored as refused:
+            return refused.response
+        except TidingsError as exc:
+            return tidings_error(request, exc)
+        except RequestDataTooBig as exc:
+            return body_too_large(request, exc)
+        if not answer.replayed:
+            return worked[-1]
+        # Also when this request's own work was rolled back for a concurrent one with the key.
+        replayed = api.create_response(request, answer.response, status=answer.status)
+        replayed["Idempotent-Replayed"] = "true"
+        return replayed
+
+    return middleware
+
+
 api.add_router("/", project_router)
 api.add_router("/", tracking_api.marketing)
 api.add_router("/api-keys", api_keys_router)
@@ -255,3 +372,4 @@ api.add_router("/campaigns", campaigns_api.campaigns)
 api.add_router("/sending", campaigns_api.sending)
 api.add_router("/suppressions", suppressions_api.router)
 api.add_router("/alerts", tracking_api.alerts)
+api.add_router("/webhooks", hooks_api.router)

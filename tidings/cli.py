@@ -1013,7 +1013,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     import json
 
     from tidings.campaigns import sendapi
-    from tidings.campaigns.idempotency import idempotent
+    from tidings.campaigns.idempotency import SENDING_ENDPOINT, idempotent
     from tidings.core.errors import ValidationError
 
     project = _project(args.project)
@@ -1041,20 +1041,18 @@ def cmd_send(args: argparse.Namespace) -> None:
     }
     payload.update({k: v for k, v in optional.items() if v is not None})
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    worked: list[bool] = []
 
     def work() -> tuple[int, Any]:
-        worked.append(True)
         return 202, sendapi.send(project=project, payload=payload)
 
     try:
-        _, answer = idempotent(
-            project=project, endpoint="sending", key=args.idempotency_key, body=body, work=work
+        _, answer, replayed = idempotent(
+            project=project, endpoint=SENDING_ENDPOINT, key=args.idempotency_key, body=body, work=work
         )
     except ValidationError as exc:
         flags = {**_SEND_FLAGS, "recipientId": recipient_flag, "template": template_flag}
         raise _refused(exc, flags) from None
-    if args.idempotency_key is not None and not worked:
+    if replayed:
         print("(sent before with this idempotency key: its answer)", file=sys.stderr)
     if args.json:
         _print_json(answer)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tidings.sending",
     "tidings.campaigns",
     "tidings.tracking",
+    "tidings.hooks",
     "tidings.web",
 ]
 
@@ -79,6 +80,9 @@ MIDDLEWARE = [
     # First, so that every error under /api/ leaves as problem+json, also those
     # raised by the middleware below it (a bad Host header, a too large body).
     "tidings.api.problem_middleware",
+    # Next, so that a stored answer is given before any other work, and a view's work and its
+    # answer commit together.
+    "tidings.api.idempotency_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,6 +157,11 @@ API_KEY_TOUCH_SECONDS = 60
 # Hosts an AI provider's base URL may name although they are loopback or private
 # (Ollama on this machine: 127.0.0.1). Every other private address is refused.
 AI_ALLOWED_HOSTS = config.env_list(ENV, "TIDINGS_AI_ALLOWED_HOSTS") or []
+# Hosts a webhook endpoint may name although they are loopback or private, and
+# which may then be called over plain http (a receiver on a developer's machine).
+WEBHOOK_ALLOWED_HOSTS = config.env_list(ENV, "TIDINGS_WEBHOOK_ALLOWED_HOSTS") or []
+# A CA bundle to verify webhook receivers' certificates against (an internal CA); else the system's.
+WEBHOOK_CA_FILE = ENV.get("TIDINGS_WEBHOOK_CA_FILE", "")
 # A CA bundle to verify SMTP relays' certificates against (an internal CA); else the system's.
 SMTP_CA_FILE = ENV.get("TIDINGS_SMTP_CA_FILE", "")
 # Opens and clicks are written in batches this often (seconds); 0 writes each in its request.

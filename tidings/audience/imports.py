@@ -32,6 +32,8 @@ from tidings.core.dbstats import LARGE_WRITE, analyze
 from tidings.core.errors import Conflict, FieldError, NotFound, ValidationError
 from tidings.core.models import Project
 from tidings.core.scoping import get_scoped, scoped
+from tidings.hooks import events
+from tidings.hooks import services as hooks
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +180,7 @@ def contact_import_run(
         raise
     _finish(contact_import, error)
     contact_import.refresh_from_db()
+    hooks.emit(contact_import.project_id, "import.finished", events.import_data(contact_import))
     if contact_import.created_count >= ANALYZE_AFTER:
         _analyze()
     return contact_import

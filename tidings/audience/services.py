@@ -34,6 +34,8 @@ from tidings.audience.models import (
 from tidings.core.errors import Conflict, FieldError, NotFound, ValidationError
 from tidings.core.models import Project
 from tidings.core.scoping import scoped
+from tidings.hooks import events
+from tidings.hooks import services as hooks
 
 TEXT_FIELDS = {f.column: f for f in CONTACT_FIELDS.values() if f.type == "text" and f.name != "email"}
 BULK_LIMIT = 1000
@@ -257,6 +259,7 @@ def contact_create(*, project: Project, values: Mapping[str, Any], source: str =
     if tag_names:
         tags = tags_get_or_create(project=project, names=tag_names)
         ContactTag.objects.bulk_create([ContactTag(contact=contact, tag=t) for t in tags])
+    hooks.emit(project, "contact.created", events.contact_data(contact))
     return contact
 
 
@@ -277,6 +280,7 @@ def contact_update(*, contact: Contact, values: Mapping[str, Any]) -> Contact:
     if "custom_fields" in clean:
         merged = {**contact.custom_fields, **clean["custom_fields"]}
         clean["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
+    was = contact.status
     for column, value in clean.items():
         setattr(contact, column, value)
     contact.save()
@@ -285,7 +289,22 @@ def contact_update(*, contact: Contact, values: Mapping[str, Any]) -> Contact:
         ContactTag.objects.bulk_create(
             [ContactTag(contact=contact, tag=t) for t in tags], ignore_conflicts=True
         )
+    _emit_changed(contact.project_id, [(contact, was)])
     return contact
+
+
+def _emit_changed(project_id: int, changed: list[tuple[Contact, str]]) -> None:
+    """contact.updated for each, and contact.unsubscribed for those whose status became it."""
+    hooks.emit_many(project_id, "contact.updated", [events.contact_data(c) for c, _ in changed])
+    hooks.emit_many(
+        project_id,
+        "contact.unsubscribed",
+        [
+            events.contact_data(c)
+            for c, was in changed
+            if c.status == ContactStatus.UNSUBSCRIBED and was != ContactStatus.UNSUBSCRIBED
+        ],
+    )
 
 
 def contact_delete(*, contact: Contact) -> None:
@@ -352,6 +371,8 @@ def contacts_upsert(
     tag_names = {n for _, clean in cleaned.values() for n in clean.get("tags", [])}
     tags = {t.name: t for t in tags_get_or_create(project=project, names=sorted(tag_names))}
     links: list[ContactTag] = []
+    created: list[Contact] = []
+    changed: list[tuple[Contact, str]] = []
     for key, (index, clean) in cleaned.items():
         result = by_index[index]
         names = clean.pop("tags", [])
@@ -367,7 +388,9 @@ def contacts_upsert(
             clean.setdefault("source", source)
             contact = Contact.objects.create(project=project, **clean)
             result.result = "created"
+            created.append(contact)
         else:
+            changed.append((contact, contact.status))
             if "custom_fields" in clean:
                 merged = {**contact.custom_fields, **clean["custom_fields"]}
                 clean["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
@@ -378,6 +401,8 @@ def contacts_upsert(
         result.id = contact.pk
         links += [ContactTag(contact=contact, tag=tags[n]) for n in names]
     ContactTag.objects.bulk_create(links, ignore_conflicts=True)
+    hooks.emit_many(project, "contact.created", [events.contact_data(c) for c in created])
+    _emit_changed(project.pk, changed)
     return results
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Header, Path, Query, Router, Status
+from ninja import Path, Query, Router, Status
 
 from tidings.campaigns import schemas, selectors, sendapi, services
-from tidings.campaigns.idempotency import idempotent
 from tidings.campaigns.models import Campaign
-from tidings.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, cursor_page
+from tidings.core import openapi
+from tidings.core.pagination import DEFAULT_LIMIT, Cursor, Limit, cursor_page
 from tidings.sending.models import Message, MessageState
 
 campaigns = Router(tags=["Campaigns"], by_alias=True)
@@ -21,14 +20,6 @@ CampaignId = Annotated[int, Path(alias="campaignId", ge=1, description="The camp
 BatchId = Annotated[int, Path(alias="batchId", ge=1, description="The batch's id.")]
 SendId = Annotated[int, Path(alias="sendId", ge=1, description="The send's id.")]
 CSV = {"text/csv": {"schema": {"type": "string"}}}
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        None,
-        alias="Idempotency-Key",
-        description="The same key and body within 24 h returns the first answer; another body → 409.",
-    ),
-]
 
 
 def campaign_out(campaign: Campaign) -> dict[str, Any]:
@@ -76,10 +67,6 @@ def _get(request: HttpRequest, campaign_id: int) -> Campaign:
 # -- campaigns -----------------------------------------------------------------------------------
 
 
-Cursor = Annotated[str | None, Query(None, description="The `nextCursor` of the previous page.")]
-Limit = Annotated[int, Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page.")]
-
-
 @campaigns.get("", response=schemas.CampaignPage, summary="List campaigns, newest first")
 def campaign_list(
     request: HttpRequest,
@@ -95,21 +82,9 @@ def campaign_list(
 
 
 @campaigns.post("", response={201: schemas.CampaignOut}, summary="Create a campaign (a draft)")
-def campaign_create(
-    request: HttpRequest, payload: schemas.CampaignIn, idempotency_key: IdempotencyKey = None
-) -> Status[dict[str, Any]]:
-    def work() -> tuple[int, Any]:
-        campaign = services.campaign_create(project=request.auth.project, values=_values(payload))
-        return 201, _json(schemas.CampaignOut, campaign_out(campaign))
-
-    status, body = idempotent(
-        project=request.auth.project, endpoint="campaigns", key=idempotency_key, body=request.body, work=work
-    )
-    return Status(status, body)
-
-
-def _json(schema: Any, data: dict[str, Any]) -> Any:
-    return json.loads(schema.model_validate(data).model_dump_json(by_alias=True))
+def campaign_create(request: HttpRequest, payload: schemas.CampaignIn) -> Status[dict[str, Any]]:
+    campaign = services.campaign_create(project=request.auth.project, values=_values(payload))
+    return Status(201, campaign_out(campaign))
 
 
 @campaigns.get("/{campaignId}", response=schemas.CampaignOut, summary="Get a campaign with its progress")
@@ -118,7 +93,10 @@ def campaign_get(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any
 
 
 @campaigns.patch(
-    "/{campaignId}", response=schemas.CampaignOut, summary="Change a draft or scheduled campaign"
+    "/{campaignId}",
+    response=schemas.CampaignOut,
+    summary="Change a draft or scheduled campaign",
+    openapi_extra=openapi.problems(409),
 )
 def campaign_update(
     request: HttpRequest, campaign_id: CampaignId, payload: schemas.CampaignPatch
@@ -127,7 +105,9 @@ def campaign_update(
     return campaign_out(campaign)
 
 
-@campaigns.delete("/{campaignId}", response={204: None}, summary="Delete a draft")
+@campaigns.delete(
+    "/{campaignId}", response={204: None}, summary="Delete a draft", openapi_extra=openapi.problems(409)
+)
 def campaign_delete(request: HttpRequest, campaign_id: CampaignId) -> Status[None]:
     services.campaign_delete(campaign=_get(request, campaign_id))
     return Status(204, None)
@@ -152,7 +132,12 @@ def campaign_send(request: HttpRequest, campaign_id: CampaignId) -> dict[str, An
     return campaign_out(services.campaign_start(campaign=_get(request, campaign_id)))
 
 
-@campaigns.post("/{campaignId}/schedule", response=schemas.CampaignOut, summary="Send at a time")
+@campaigns.post(
+    "/{campaignId}/schedule",
+    response=schemas.CampaignOut,
+    summary="Send at a time",
+    openapi_extra=openapi.problems(409),
+)
 def campaign_schedule(
     request: HttpRequest, campaign_id: CampaignId, payload: schemas.ScheduleIn
 ) -> dict[str, Any]:
@@ -162,22 +147,42 @@ def campaign_schedule(
     return campaign_out(campaign)
 
 
-@campaigns.post("/{campaignId}/unschedule", response=schemas.CampaignOut, summary="Back to draft")
+@campaigns.post(
+    "/{campaignId}/unschedule",
+    response=schemas.CampaignOut,
+    summary="Back to draft",
+    openapi_extra=openapi.problems(409),
+)
 def campaign_unschedule(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
     return campaign_out(services.campaign_unschedule(campaign=_get(request, campaign_id)))
 
 
-@campaigns.post("/{campaignId}/pause", response=schemas.CampaignOut, summary="Pause sending")
+@campaigns.post(
+    "/{campaignId}/pause",
+    response=schemas.CampaignOut,
+    summary="Pause sending",
+    openapi_extra=openapi.problems(409),
+)
 def campaign_pause(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
     return campaign_out(services.campaign_pause(campaign=_get(request, campaign_id)))
 
 
-@campaigns.post("/{campaignId}/resume", response=schemas.CampaignOut, summary="Resume sending")
+@campaigns.post(
+    "/{campaignId}/resume",
+    response=schemas.CampaignOut,
+    summary="Resume sending",
+    openapi_extra=openapi.problems(409),
+)
 def campaign_resume(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
     return campaign_out(services.campaign_resume(campaign=_get(request, campaign_id)))
 
 
-@campaigns.post("/{campaignId}/cancel", response=schemas.CancelOut, summary="Cancel; the rest stays unsent")
+@campaigns.post(
+    "/{campaignId}/cancel",
+    response=schemas.CancelOut,
+    summary="Cancel; the rest stays unsent",
+    openapi_extra=openapi.problems(409),
+)
 def campaign_cancel(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
     campaign, unsent = services.campaign_cancel(campaign=_get(request, campaign_id))
     return {"campaign": campaign_out(campaign), "unsent": unsent}
@@ -188,13 +193,21 @@ def campaign_duplicate(request: HttpRequest, campaign_id: CampaignId) -> Status[
     return Status(201, campaign_out(services.campaign_duplicate(campaign=_get(request, campaign_id))))
 
 
-@campaigns.post("/{campaignId}/archive", response=schemas.CampaignOut, summary="Archive")
+@campaigns.post(
+    "/{campaignId}/archive",
+    response=schemas.CampaignOut,
+    summary="Archive",
+    openapi_extra=openapi.problems(409),
+)
 def campaign_archive(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
     return campaign_out(services.campaign_archive(campaign=_get(request, campaign_id)))
 
 
 @campaigns.post(
-    "/{campaignId}/unarchive", response=schemas.CampaignOut, summary="Bring back from the archive"
+    "/{campaignId}/unarchive",
+    response=schemas.CampaignOut,
+    summary="Bring back from the archive",
+    openapi_extra=openapi.problems(409),
 )
 def campaign_unarchive(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
     return campaign_out(services.campaign_archive(campaign=_get(request, campaign_id), archived=False))
@@ -293,18 +306,11 @@ def campaign_recipients(
     response={202: schemas.SendOut},
     summary="Send an email to one address, an audience or a tag",
     description=(sendapi.__doc__ or "").split("\n\n", 1)[1],
+    openapi_extra=openapi.problems(403),
 )
-def send(request: HttpRequest, payload: schemas.SendIn, idempotency_key: IdempotencyKey = None) -> Any:
-    project = request.auth.project
+def send(request: HttpRequest, payload: schemas.SendIn) -> Any:
     values = payload.model_dump(by_alias=True, exclude_unset=True)
-
-    def work() -> tuple[int, Any]:
-        return 202, sendapi.send(project=project, payload=values)
-
-    status, body = idempotent(
-        project=project, endpoint="sending", key=idempotency_key, body=request.body, work=work
-    )
-    return Status(status, body)
+    return Status(202, sendapi.send(project=request.auth.project, payload=values))
 
 
 @sending.get("/batches/{batchId}", response=schemas.BatchOut, summary="A batch's status and counts")

@@ -10,9 +10,10 @@ do the work once: the second waits for the first's row and answers from it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,7 +23,11 @@ from tidings.core.errors import Conflict, ValidationError
 from tidings.core.models import Project
 
 KEEP = timedelta(hours=24)
+# Keys are kept per endpoint (the API's path); the CLI's local send shares the API's.
+SENDING_ENDPOINT = "/api/v1/sending"
 MAX_KEY = 255
+# Printable ASCII, not only spaces (the OpenAPI document states the same rule).
+KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"
 
 
 def _stored(project: Project, endpoint: str, key: str) -> IdempotentRequest | None:
@@ -33,24 +38,30 @@ def _stored(project: Project, endpoint: str, key: str) -> IdempotentRequest | No
     return row
 
 
-def _answer(row: IdempotentRequest, fingerprint: str) -> tuple[int, Any]:
+class Answer(NamedTuple):
+    status: int
+    response: Any
+    replayed: bool  # the stored answer of an earlier request, not this one's work
+
+
+def _answer(row: IdempotentRequest, fingerprint: str) -> Answer:
     if row.fingerprint != fingerprint:
         raise Conflict(
             "this Idempotency-Key was used with another request body in the last 24 hours; "
             "use a new key for a new request"
         )
-    return row.status_code, row.response
+    return Answer(row.status_code, row.response, replayed=True)
 
 
 def idempotent(
     *, project: Project, endpoint: str, key: str | None, body: bytes, work: Callable[[], tuple[int, Any]]
-) -> tuple[int, Any]:
+) -> Answer:
     """Run ``work`` (returns status and JSON answer) once per key; answer repeats from the store."""
     if key is None:
-        return work()
+        return Answer(*work(), replayed=False)
+    if not re.fullmatch(KEY_PATTERN, key) or len(key) > MAX_KEY:
+        raise ValidationError.field("Idempotency-Key", f"must be 1 to {MAX_KEY} printable ASCII characters")
     key = key.strip()
-    if not key or len(key) > MAX_KEY or not key.isprintable():
-        raise ValidationError.field("Idempotency-Key", f"must be 1 to {MAX_KEY} printable characters")
     fingerprint = hashlib.sha256(body).hexdigest()
     row = _stored(project, endpoint, key)
     if row is not None:
@@ -72,4 +83,4 @@ def idempotent(
         if row is None:
             raise
         return _answer(row, fingerprint)
-    return status, response
+    return Answer(status, response, replayed=False)

@@ -28,7 +28,10 @@ from tidings.content.rendering import DesignSource, RenderError, render_full
 from tidings.content.templating import ProjectInfo, render_context
 from tidings.core.errors import Conflict, FieldError, ValidationError
 from tidings.core.models import Project
+from tidings.core.queue import can_defer
 from tidings.core.scoping import scoped
+from tidings.hooks import events as hook_events
+from tidings.hooks import services as hooks
 from tidings.sending.domains import sender_problem
 from tidings.sending.models import ConnectionKind, Message, MessageState, ProviderConnection
 from tidings.sending.planner import eligibility_counts, plan_campaign
@@ -392,6 +395,7 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
                 campaign.excluded = excluded
         if refusal is None:
             _enqueue_send(campaign)
+            hooks.emit(campaign.project_id, "campaign.started", hook_events.campaign_data(campaign))
     if refusal is not None:
         campaign.refresh_from_db()
         raise refusal
@@ -428,8 +432,6 @@ def parse_schedule(value: Any, zone: Any) -> tuple[datetime, str]:
 def campaign_schedule(*, campaign: Campaign, scheduled_at: Any, zone: Any = None) -> Campaign:
     if campaign.status not in STARTABLE:
         raise Conflict(f"a {campaign.status} campaign cannot be scheduled")
-    from tidings.sending.tasks import can_defer
-
     if not can_defer():
         raise Conflict(
             "this installation's task queue runs tasks at once (TIDINGS_TASKS_BACKEND=immediate), "

@@ -1,8 +1,9 @@
 """Outgoing requests to addresses a tenant chose: never into the server's own network.
 
-A project may name a URL the server then calls (an AI provider's base URL). A
-host that is, or resolves to, a loopback, private, link-local (cloud metadata)
-or otherwise non-public address is refused, unless the operator listed it.
+A project may name a URL the server then calls (an AI provider's base URL, a
+webhook endpoint). A host that is, or resolves to, a loopback, private,
+link-local (cloud metadata) or otherwise non-public address is refused, unless
+the operator listed it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 from tidings.core.errors import TidingsError
 
+type Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 
 class BlockedAddress(TidingsError):
     status = 422
@@ -21,7 +24,8 @@ class BlockedAddress(TidingsError):
     title = "Address not allowed"
 
 
-def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def resolve(host: str) -> list[Address]:
+    """The addresses ``host`` stands for: itself if it is one, else what DNS answers ([] if nothing)."""
     try:
         return [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
@@ -30,20 +34,39 @@ def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return []  # unknown here: the call itself will fail as unreachable
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    found: list[Address] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address not in found:
+            found.append(address)
+    return found
 
 
-def check_public_url(url: str, *, allowed_hosts: Iterable[str] = ()) -> None:
-    """``BlockedAddress`` unless ``url``'s host is public, or listed in ``allowed_hosts``."""
-    host = (urlsplit(url).hostname or "").lower()
-    allowed = {h.strip().lower().strip("[]") for h in allowed_hosts if h.strip()}
-    if not host or host in allowed:
-        return
-    for address in _addresses(host):
-        if str(address) in allowed:
+def allowed_set(allowed_hosts: Iterable[str]) -> set[str]:
+    return {h.strip().lower().strip("[]") for h in allowed_hosts if h.strip()}
+
+
+def public_addresses(host: str, *, allowed_hosts: Iterable[str] = (), setting: str) -> list[Address]:
+    """``host``'s addresses, every one public or listed; ``BlockedAddress`` naming ``setting`` if not."""
+    host = host.lower().strip("[]")
+    allowed = allowed_set(allowed_hosts)
+    addresses = resolve(host)
+    if host in allowed:
+        return addresses
+    for address in addresses:
+        if str(address) in allowed or address.is_global:
             continue
-        if not address.is_global:
-            raise BlockedAddress(
-                f"{host} is a {'loopback' if address.is_loopback else 'private or reserved'} address "
-                f"({address}); an operator can allow it with TIDINGS_AI_ALLOWED_HOSTS"
-            )
+        kind = "loopback" if address.is_loopback else "private or reserved"
+        raise BlockedAddress(
+            f"{host} is a {kind} address ({address}); an operator can allow it with {setting}"
+        )
+    return addresses
+
+
+def check_public_url(
+    url: str, *, allowed_hosts: Iterable[str] = (), setting: str = "TIDINGS_AI_ALLOWED_HOSTS"
+) -> None:
+    """``BlockedAddress`` unless ``url``'s host is public, or listed in ``allowed_hosts``."""
+    host = urlsplit(url).hostname or ""
+    if host:
+        public_addresses(host, allowed_hosts=allowed_hosts, setting=setting)

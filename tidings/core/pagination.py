@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Schema
+from ninja import Field, Query, Schema
 from ninja.pagination import PaginationBase
 
 from tidings.core.errors import ValidationError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+# For views that page by hand (``cursor_page``): the same parameters as CursorPagination's.
+Cursor = Annotated[str | None, Query(None, description="The `nextCursor` of the previous page.")]
+Limit = Annotated[int, Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page.")]
 
 
 def encode_cursor(pk: int) -> str:

@@ -72,3 +72,10 @@ def worker_command(
             command += ["--max-jobs", str(max_tasks)]
         return [*command, *queues]
     raise QueueUnavailable("the immediate backend runs tasks in-process; it has no worker")
+
+
+def can_defer() -> bool:
+    """Whether the configured queue can run a task later (``run_after``); the immediate one cannot."""
+    from django.tasks import default_task_backend
+
+    return bool(getattr(default_task_backend, "supports_defer", False))

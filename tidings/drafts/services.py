@@ -30,6 +30,7 @@ from tidings.drafts.catalog import Catalog, Persona, catalog_build, persona_reso
 from tidings.drafts.models import Draft, DraftMessage, DraftSettings, MessageRole, PersonaType, ProviderKind
 from tidings.drafts.prompting import system_prompt
 from tidings.drafts.providers import DraftRequest, ProviderConfig, ProviderError, get_provider
+from tidings.hooks import services as hooks
 
 logger = logging.getLogger(__name__)
 
@@ -354,7 +355,7 @@ def _save_answer(
             text=f"The draft could not be saved: {exc.detail}",
         )
     draft.save(update_fields=["updated_at"])
-    return DraftMessage.objects.create(
+    message = DraftMessage.objects.create(
         draft=draft,
         role=MessageRole.ASSISTANT,
         text=answer.reply,
@@ -362,6 +363,22 @@ def _save_answer(
         provider=provider,
         meta={**meta, **answer.meta},
     )
+    hooks.emit(
+        draft.project_id,
+        "draft.completed",
+        {
+            "id": draft.pk,
+            "title": draft.title,
+            "designId": design.pk,
+            "version": design.version,
+            "subject": answer.subject,
+            "preheader": answer.preheader,
+            "reply": answer.reply,
+            "persona": draft.persona_label,
+            "provider": provider,
+        },
+    )
+    return message
 
 
 def draft_restore(*, draft: Draft, number: int, user: Any | None = None) -> DraftMessage:

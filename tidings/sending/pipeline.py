@@ -38,6 +38,8 @@ from tidings.audience.activity import Activity, activity_record
 from tidings.audience.models import ActivityKind, Contact
 from tidings.audience.services import is_suppressed
 from tidings.campaigns.models import Campaign, CampaignStatus, RecipientType
+from tidings.hooks import events as hook_events
+from tidings.hooks import services as hooks
 from tidings.sending import assemble
 from tidings.sending.copies import MessageBuilder
 from tidings.sending.models import (
@@ -141,6 +143,7 @@ class _Pushed:
     provider_id: str
     attempts: int
     at: Any  # when it went out
+    email: str = ""
 
 
 _NOTHING_PUSHED = _Pushed(0, None, "", 0, None)
@@ -349,6 +352,7 @@ def _send_batch(
     be sent (``_settle``), so a sender that dies leaves at most the message it pushed last unmarked.
     """
     sent_activity: list[Activity] = []
+    sent: list[_Pushed] = []
     last_look = time.monotonic()
     pushed: _Pushed | None = None
 
@@ -360,6 +364,7 @@ def _send_batch(
             if not recorded:
                 log.warning("message %s was sent after its lease ran out", done.message_id)
                 return "lost"  # the rest of the batch is another worker's now
+            sent.append(done)
             if done.contact_id is not None:
                 sent_activity.append(
                     Activity(done.contact_id, ActivityKind.SENT, done.at, campaign_id=campaign.pk)
@@ -403,6 +408,29 @@ def _send_batch(
         finally:
             if sent_activity:
                 activity_record(project=campaign.project_id, activities=sent_activity)
+            if sent:
+                _emit_sent(campaign, sent)
+
+
+def _emit_sent(campaign: Campaign, sent: list[_Pushed]) -> None:
+    """message.sent for the batch's messages, built only when an endpoint listens."""
+    if not hooks.listeners(campaign.project_id, "message.sent"):
+        return
+    hooks.emit_many(
+        campaign.project_id,
+        "message.sent",
+        [
+            {
+                "messageId": done.message_id,
+                "campaignId": campaign.pk,
+                "contactId": done.contact_id,
+                "email": done.email,
+                "providerMessageId": done.provider_id,
+                "sentAt": done.at.isoformat(),
+            }
+            for done in sent
+        ],
+    )
 
 
 def _recheck(message: Message, contact: Contact | None, opted_out: bool, campaign: Campaign) -> str:
@@ -479,7 +507,9 @@ def _send_one(
         result.failed += 1
         return "", None
     result.sent += 1
-    return "", _Pushed(message.pk, message.contact_id, provider_id, message.attempts + 1, timezone.now())
+    return "", _Pushed(
+        message.pk, message.contact_id, provider_id, message.attempts + 1, timezone.now(), message.email
+    )
 
 
 def _refusal_record(campaign: Campaign, message: Message, exc: PermanentFailure) -> None:
@@ -528,11 +558,18 @@ def finish_if_done(campaign: Campaign) -> bool:
         return False
     states = set(Message.objects.filter(campaign=campaign).values_list("state", flat=True).distinct())
     failed = MessageState.FAILED in states and MessageState.SENT not in states
-    return bool(
-        Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
-            status=CampaignStatus.FAILED if failed else CampaignStatus.SENT,
-            error="every message failed" if failed else "",
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
+    now = timezone.now()
+    ended = {
+        "status": CampaignStatus.FAILED if failed else CampaignStatus.SENT,
+        "error": "every message failed" if failed else "",
+        "finished_at": now,
+    }
+    with transaction.atomic():
+        won = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+            **ended, updated_at=now
         )
-    )
+        if won:
+            for field, value in ended.items():
+                setattr(campaign, field, value)
+            hooks.emit(campaign.project_id, "campaign.finished", hook_events.campaign_data(campaign))
+    return bool(won)

@@ -13,10 +13,11 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.tasks import default_task_backend, task
+from django.tasks import task
 from django.utils import timezone
 
 from tidings.campaigns.models import Campaign, CampaignStatus
+from tidings.core.queue import can_defer
 from tidings.core.scoping import get_scoped
 from tidings.sending.models import Message, MessageState
 from tidings.sending.pipeline import finish_if_done, run_campaign
@@ -32,10 +33,6 @@ def _campaign(project_id: int, campaign_id: int) -> Campaign:
         Campaign.objects.select_related("project", "connection", "topic"), project_id, pk=campaign_id
     )
     return campaign
-
-
-def can_defer() -> bool:
-    return bool(getattr(default_task_backend, "supports_defer", False))
 
 
 def enqueue_campaign(project_id: int, campaign_id: int) -> None:

@@ -32,6 +32,8 @@ from tidings.audience.services import suppress
 from tidings.audience.validation import normalize_email
 from tidings.campaigns.models import Campaign, CampaignStatus
 from tidings.core.models import Project
+from tidings.hooks import events
+from tidings.hooks import services as hooks
 from tidings.sending.models import Message
 from tidings.sending.transports import ENHANCED_CODE
 from tidings.tracking.models import Alert, AlertKind, BounceType, EventKind, EventSource, TrackingEvent
@@ -242,6 +244,9 @@ def delivery_event_record(
             row.save(force_insert=True)
         outcome.stored = True
         outcome.effect = _act(project, row, message, contact)
+        if row.kind in events.MESSAGE_EVENTS:
+            data = events.tracking_data(row, url=event.url if row.kind == EventKind.CLICKED else "")
+            hooks.emit(project, events.MESSAGE_EVENTS[row.kind], data)
     return outcome
 
 

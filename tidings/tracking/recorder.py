@@ -26,9 +26,13 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+
+from tidings.hooks import events as hook_events
+from tidings.hooks import services as hooks
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,7 @@ def write_hits(hits: list[Hit]) -> int:
     known = {
         row[0]: row
         for row in Message.objects.filter(pk__in={h.message_id for h in hits}).values_list(
-            "pk", "project_id", "campaign_id", "contact_id", "sent_at", "project__store_ip"
+            "pk", "project_id", "campaign_id", "contact_id", "sent_at", "project__store_ip", "email"
         )
     }
     events: list[TrackingEvent] = []
@@ -113,7 +117,7 @@ def write_hits(hits: list[Hit]) -> int:
         row = known.get(hit.message_id)
         if row is None or row[1] != hit.project_id:
             continue  # the message was deleted (or the token is of another project's message)
-        _, project_id, campaign_id, contact_id, sent_at, store_ip = row
+        _, project_id, campaign_id, contact_id, sent_at, store_ip, _ = row
         machine = is_machine(
             user_agent=hit.user_agent, kind=hit.kind, method=hit.method, sent_at=sent_at, now=hit.at
         )
@@ -136,7 +140,30 @@ def write_hits(hits: list[Hit]) -> int:
     with transaction.atomic():
         engagement_activity(people)  # before the batch is stored: it looks at earlier events
         TrackingEvent.objects.bulk_create(events, batch_size=1000)
+        _emit(events, {pk: row[6] for pk, row in known.items()})
     return len(events)
+
+
+def _emit(stored: list[Any], emails: dict[int, str]) -> None:
+    """message.opened / message.clicked for the endpoints that listen (one query per project and
+    kind when none does)."""
+    from tidings.tracking.models import TrackedLink
+
+    groups: dict[tuple[int, str], list[Any]] = {}
+    for event in stored:
+        event.email = emails.get(event.message_id, "")
+        groups.setdefault((event.project_id, event.kind), []).append(event)
+    for (project_id, kind), found in groups.items():
+        event_type = hook_events.MESSAGE_EVENTS[kind]
+        if not hooks.listeners(project_id, event_type):
+            continue
+        urls = dict(
+            TrackedLink.objects.filter(pk__in={e.link_id for e in found if e.link_id}).values_list(
+                "pk", "url"
+            )
+        )
+        data = [hook_events.tracking_data(e, url=urls.get(e.link_id, "")) for e in found]
+        hooks.emit_many(project_id, event_type, data)
 
 
 class Recorder:

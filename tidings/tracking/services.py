@@ -17,6 +17,8 @@ from tidings.audience.selectors import contact_topics
 from tidings.audience.services import topic_set_subscription
 from tidings.core.errors import NotFound
 from tidings.core.models import Project
+from tidings.hooks import events
+from tidings.hooks import services as hooks
 from tidings.tracking.tokens import BadToken, Recipient, read_token
 
 
@@ -40,10 +42,14 @@ def unsubscribe(*, contact: Contact) -> bool:
     """Unsubscribe from all marketing mail; True if it changed anything (again is fine)."""
     if contact.status != ContactStatus.SUBSCRIBED:
         return False
+    now = timezone.now()
     changed = Contact.objects.filter(pk=contact.pk, status=ContactStatus.SUBSCRIBED).update(
-        status=ContactStatus.UNSUBSCRIBED, updated_at=timezone.now()
+        status=ContactStatus.UNSUBSCRIBED, updated_at=now
     )
     contact.status = ContactStatus.UNSUBSCRIBED
+    if changed:
+        contact.updated_at = now
+        hooks.emit(contact.project_id, "contact.unsubscribed", events.contact_data(contact))
     return bool(changed)
 
 
