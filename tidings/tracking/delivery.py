@@ -371,7 +371,8 @@ def _pause_marketing(project: Project, campaign: Campaign) -> None:
         campaign_id=campaign.pk,
         title="Marketing sends paused: too many complaints",
         detail=f"Marketing sends are paused because {reason}. {paused} campaign(s) were paused. "
-        "Check how these people were added, then lift the pause in Settings → Project.",
+        "Check how these people were added, then lift the pause on the overview page "
+        "(or POST /api/v1/project/marketing/resume).",
     )
 
 
