@@ -395,3 +395,20 @@ def test_deleting_an_endpoint_deletes_its_log(api, receiver) -> None:
     assert api.delete(f"webhooks/{created['id']}").status_code == 204
     assert WebhookDelivery.objects.count() == 0
     assert WebhookAttempt.objects.count() == 0
+
+
+def test_the_verification_code_in_the_docs_accepts_a_real_event(api, receiver) -> None:
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text()
+    [code] = re.findall(r"```python\n(.*?)```", doc, re.S)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/events.md", "exec"), namespace)  # noqa: S102
+    created = register(api, receiver.url())
+    api.post(f"webhooks/{created['id']}/test")
+    got = receiver.received[0]
+    assert namespace["verify"](created["secret"], got.headers["Tidings-Signature"], got.body)
+    assert not namespace["verify"](created["secret"], got.headers["Tidings-Signature"], got.body[:-1])
+    old = got.headers["Tidings-Signature"].replace("t=", "t=1", 1)
+    assert not namespace["verify"](created["secret"], old, got.body)
