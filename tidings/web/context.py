@@ -88,6 +88,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
             ("AI drafting", "drafting_settings", ()),
             ("Topics", "topics", ("topic_add", "topic_edit", "topic_delete")),
             ("API keys", "api_keys", ("api_key_revoke",)),
+            (
+                "Webhooks",
+                "webhooks",
+                ("webhook_detail", "webhook_test", "webhook_rotate", "webhook_delete", "webhook_delivery"),
+            ),
             ("Members", "members", ()),
             ("Suppression list", "suppressions", ("suppression_remove",)),
         ],

@@ -20,6 +20,7 @@ from tidings.web.views import (
     suppressions,
     tags,
     topics,
+    webhooks,
 )
 
 app_name = "web"
@@ -134,6 +135,14 @@ urlpatterns = [
     path("settings/topics/<int:topic_id>/delete/", topics.topic_delete, name="topic_delete"),
     path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
+    path("settings/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("settings/webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("settings/webhooks/<int:webhook_id>/test/", webhooks.webhook_test, name="webhook_test"),
+    path("settings/webhooks/<int:webhook_id>/rotate/", webhooks.webhook_rotate, name="webhook_rotate"),
+    path("settings/webhooks/<int:webhook_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path(
+        "settings/webhooks/deliveries/<int:delivery_id>/", webhooks.webhook_delivery, name="webhook_delivery"
+    ),
     path("settings/members/", project.members, name="members"),
     path("settings/suppressions/", suppressions.suppression_list, name="suppressions"),
     path(
