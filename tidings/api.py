@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 API_PREFIX = "/api/"
 API_V1 = "/api/v1/"
+# The WSGI environ key under which `tidings` commands run in-process (tidings.cli_remote.in_process)
+# pass the project they act for. A dotted name: HTTP headers arrive as HTTP_*, so no request can set it.
+IN_PROCESS_PROJECT = "tidings.in_process_project"
 
 
 class ApiKeyAuth(HttpBearer):
@@ -55,6 +58,10 @@ class ApiKeyAuth(HttpBearer):
     openapi_description = "An API key from Settings → API keys (or `tidings apikey create`)."
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        project = request.META.get(IN_PROCESS_PROJECT)
+        if project is not None:
+            # The command line, which holds the database anyway: an unsaved key, never touched or stored.
+            return ApiKey(project=project, name="command line", prefix="cli")
         known = getattr(request, "tidings_api_key", None)
         if known is not None:
             return known  # found (and its use recorded) by idempotency_middleware from this header

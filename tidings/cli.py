@@ -1,9 +1,18 @@
-"""The ``tidings`` command.
+"""The ``tidings`` command (docs/cli.md).
+
+Two modes. Locally (the default) a command works on the database of the
+settings, for ``--project SLUG``. Remotely (``--url`` and ``--api-key`` before
+the command, ``TIDINGS_URL``/``TIDINGS_API_KEY``, or a profile of
+``~/.config/tidings/config.toml``) the commands that support it go through the
+HTTP API with the SDK, for the API key's project, without loading Django
+(tidings.cli_remote). Server commands (serve, worker, migrate, …) are local only.
 
 Every error is one line on stderr (a refusal with several reasons: one line
 each) and a non-zero exit: 1 for a refused action (bad input, not found,
-conflict), 2 for bad configuration or usage, 3 when a service Tidings needs
-does not answer.
+conflict, not allowed), 2 for bad configuration or usage (a key the server
+refuses included), 3 when a service Tidings needs does not answer (the
+database, the queue, or in remote mode the server: unreachable, 5xx,
+timeouts), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -17,24 +26,28 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
-EXIT_REFUSED = 1
-EXIT_CONFIG = 2
-EXIT_UNAVAILABLE = 3
-
-
-class CommandError(Exception):
-    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
-        self.code = code
-        super().__init__(message)
-
-
-def fail(message: str, code: int) -> NoReturn:
-    for line in message.splitlines() or [""]:
-        print(f"tidings: {line}", file=sys.stderr)
-    raise SystemExit(code)
+from tidings import cli_remote
+from tidings.cli_output import (
+    EXIT_CONFIG,
+    EXIT_REFUSED,
+    EXIT_UNAVAILABLE,
+    CommandError,
+    ImportProgress,
+    Redrawn,
+    fail,
+    import_summary_line,
+    print_json,
+    print_status,
+    print_table,
+    progress_line,
+    refused,
+    skipped,
+    when,
+)
 
 
 def setup_django() -> None:
@@ -297,7 +310,7 @@ def cmd_project_create(args: argparse.Namespace) -> None:
         default_from_name=args.from_name or "",
     )
     if args.json:
-        _print_json({"id": project.pk, "slug": project.slug, "name": project.name})
+        print_json({"id": project.pk, "slug": project.slug, "name": project.name})
     else:
         print(f"created project {project.name} (slug {project.slug}, id {project.pk})")
 
@@ -307,9 +320,9 @@ def cmd_project_list(args: argparse.Namespace) -> None:
 
     rows = [{"id": p.pk, "slug": p.slug, "name": p.name} for p in Project.objects.all()]
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return
-    _print_table(["id", "slug", "name"], [[r["id"], r["slug"], r["name"]] for r in rows])
+    print_table(["id", "slug", "name"], [[r["id"], r["slug"], r["name"]] for r in rows])
 
 
 def cmd_apikey_create(args: argparse.Namespace) -> None:
@@ -321,7 +334,7 @@ def cmd_apikey_create(args: argparse.Namespace) -> None:
         raise CommandError(f"no project with slug {args.project!r}")
     issued = services.api_key_create(project=project, name=args.name)
     if args.json:
-        _print_json({"id": issued.api_key.pk, "prefix": issued.api_key.prefix, "key": issued.secret})
+        print_json({"id": issued.api_key.pk, "prefix": issued.api_key.prefix, "key": issued.secret})
         return
     print(issued.secret)
     print(
@@ -378,33 +391,6 @@ def _column_map(items: Sequence[str]) -> dict[str, str | None]:
     return column_map
 
 
-class _ImportProgress:
-    """A progress bar on a terminal; elsewhere (a pipe, a log) a line now and then."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.tty = sys.stderr.isatty()
-        self.shown_at = 0.0
-
-    def __call__(self, contact_import: Any) -> None:
-        ci = contact_import
-        done = ci.bytes_read >= ci.size_bytes
-        now = time.monotonic()
-        if not done and now - self.shown_at < (0.2 if self.tty else 2.0):
-            return
-        self.shown_at = now
-        share = ci.bytes_read / ci.size_bytes if ci.size_bytes else 1.0
-        bar = "#" * int(share * 20)
-        line = (
-            f"{self.name} [{bar:20}] {share:4.0%} {ci.rows_read:,} rows: {ci.created_count:,} created, "
-            f"{ci.updated_count:,} updated, {ci.skipped_count:,} skipped, {ci.rejected_count:,} rejected"
-        )
-        if self.tty:
-            print(f"\r{line}", end="\n" if done else "", file=sys.stderr, flush=True)
-        else:
-            print(line, file=sys.stderr, flush=True)
-
-
 def cmd_contacts_import(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -422,9 +408,28 @@ def cmd_contacts_import(args: argparse.Namespace) -> None:
             column_map=_column_map(args.map or []),
             tag_names=args.tag or [],
             on_conflict=args.on_conflict,
-            enqueue=False,
+            enqueue=args.no_wait,  # queued for the workers; otherwise run here, now
         )
-    done = imports.contact_import_run(contact_import=contact_import, progress=_ImportProgress(path.name))
+    if args.no_wait:
+        if args.json:
+            print_json({"id": contact_import.pk, "status": contact_import.status, "fileName": path.name})
+        else:
+            print(f"import {contact_import.pk} of {path.name} is {contact_import.status}")
+        return
+    bar = ImportProgress(path.name)
+
+    def progress(ci: Any) -> None:
+        bar.show(
+            bytes_read=ci.bytes_read,
+            size_bytes=ci.size_bytes,
+            rows_read=ci.rows_read,
+            created=ci.created_count,
+            updated=ci.updated_count,
+            skipped=ci.skipped_count,
+            rejected=ci.rejected_count,
+        )
+
+    done = imports.contact_import_run(contact_import=contact_import, progress=progress)
     if done.status != "finished":
         raise CommandError(f"import {done.pk} failed after {done.rows_read:,} rows: {done.error}")
     summary = {
@@ -438,12 +443,9 @@ def cmd_contacts_import(args: argparse.Namespace) -> None:
         "report": done.report_path,
     }
     if args.json:
-        _print_json(summary)
+        print_json(summary)
         return
-    print(
-        f"imported {path.name}: {done.created_count:,} created, {done.updated_count:,} updated, "
-        f"{done.skipped_count:,} skipped, {done.rejected_count:,} rejected"
-    )
+    print(import_summary_line(path.name, summary))
     if done.rejected_count:
         print(f"rejected rows, with their line and reason: {done.report_path}")
 
@@ -471,6 +473,7 @@ def cmd_contacts_export(args: argparse.Namespace) -> None:
 # -- campaigns and one-off sends --------------------------------------------------
 
 WATCH_EVERY = 1.0  # seconds between two refreshes of `campaigns status --watch`
+CONTACT_STATES = ["subscribed", "unsubscribed", "non-subscribed", "bounced", "complained"]
 CAMPAIGN_STATES = ["draft", "scheduled", "sending", "paused", "sent", "cancelled", "failed"]
 _CAMPAIGN_FLAGS = {
     "name": "--name",
@@ -485,18 +488,6 @@ _CAMPAIGN_FLAGS = {
     "scheduledAt": "--at",
     "timezone": "--timezone",
 }
-
-
-def _refused(exc: Any, flags: Mapping[str, str], prefix: str = "") -> CommandError:
-    """A ValidationError as one line per reason, naming the command's flags instead of API fields."""
-    default = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in exc.errors)
-    if not exc.errors:
-        lines = [exc.detail]
-    elif exc.detail != default:  # a refusal in its own words (the campaign cannot start): the reasons
-        lines = [e.message for e in exc.errors]
-    else:
-        lines = [f"{flags.get(e.path, e.path)}: {e.message}" if e.path else e.message for e in exc.errors]
-    return CommandError("\n".join(prefix + line for line in lines))
 
 
 def _campaign(project: Any, campaign_id: int) -> Any:
@@ -528,50 +519,6 @@ def _recipients(args: argparse.Namespace, project: Any) -> tuple[str, int, str]:
     return "tag", _tag_by_name(project, args.tag).pk, "--tag"
 
 
-def _duration(seconds: float | None) -> str:
-    from datetime import timedelta
-
-    return "-:--:--" if seconds is None else str(timedelta(seconds=round(seconds)))
-
-
-def _counts_line(progress: Mapping[str, Any]) -> str:
-    from tidings.campaigns.services import excluded_summary
-
-    line = (
-        f"{progress['total']:,} messages: {progress['sent']:,} sent, {progress['failed']:,} failed, "
-        f"{progress['skipped']:,} skipped, {progress['cancelled']:,} cancelled, {progress['queued']:,} queued"
-    )
-    reasons = excluded_summary(progress.get("skippedReasons") or {})
-    return line + (f" (skipped: {reasons})" if reasons else "")
-
-
-def _skipped(excluded: Mapping[str, int] | None) -> str:
-    """The recipients left out when planned, as ', 2 skipped (1 unsubscribed, 1 bounced)'."""
-    from tidings.campaigns.services import excluded_summary
-
-    n = sum((excluded or {}).values())
-    return f", {n:,} skipped ({excluded_summary(excluded or {})})" if n else ""
-
-
-def _progress_line(progress: Mapping[str, Any]) -> str:
-    bar = "#" * int(progress["percent"] / 100 * 20)
-    return (
-        f"[{bar:.<20}] {progress['percent']:5.1f}%  {progress['sent']:,}/{progress['total']:,} sent  "
-        f"{progress['failed']:,} failed  {progress['skipped']:,} skipped  {progress['rate']:.1f} msg/s  "
-        f"ETA {_duration(progress['etaSeconds'])}"
-    )
-
-
-def _when(moment: Any, zone: str) -> str:
-    import zoneinfo
-
-    try:
-        local = moment.astimezone(zoneinfo.ZoneInfo(zone or "UTC"))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        local, zone = moment, "UTC"
-    return f"{local:%Y-%m-%d %H:%M} {zone or 'UTC'}"
-
-
 def _campaign_json(campaign: Any, progress: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": campaign.pk,
@@ -599,7 +546,7 @@ def cmd_connections_list(args: argparse.Namespace) -> None:
         )
         for c in ProviderConnection.objects.for_project(_project(args.project))
     ]
-    _print_table(("id", "name", "kind", "last check"), rows)
+    print_table(("id", "name", "kind", "last check"), rows)
 
 
 def cmd_connections_check(args: argparse.Namespace) -> None:
@@ -632,7 +579,7 @@ def cmd_domains_list(args: argparse.Namespace) -> None:
         (d.domain, f"verified {d.verified_at:%Y-%m-%d %H:%M}" if d.verified_at else "not verified")
         for d in SendingDomain.objects.for_project(_project(args.project))
     ]
-    _print_table(("domain", "status"), rows)
+    print_table(("domain", "status"), rows)
 
 
 def _print_records(domain: Any) -> None:
@@ -748,16 +695,15 @@ def cmd_bounces_poll(args: argparse.Namespace) -> None:
 
 
 def _print_status(campaign: Any, progress: Mapping[str, Any]) -> None:
-
-    print(f"campaign {campaign.pk} ({campaign.name}): {campaign.status}")
-    if campaign.status == "scheduled" and campaign.scheduled_at:
-        print(f"scheduled for {_when(campaign.scheduled_at, campaign.timezone)}")
-    print(_counts_line(progress))
-    if campaign.status == "sending":
-        eta = _duration(progress["etaSeconds"])
-        print(f"{progress['rate']:.1f} msg/s, {progress['percent']:.1f}% done, ETA {eta}")
-    if campaign.error:
-        print(f"error: {campaign.error}")
+    print_status(
+        campaign_id=campaign.pk,
+        name=campaign.name,
+        status=campaign.status,
+        scheduled_at=campaign.scheduled_at,
+        timezone=campaign.timezone,
+        error=campaign.error,
+        progress=progress,
+    )
 
 
 def cmd_campaigns_list(args: argparse.Namespace) -> None:
@@ -788,9 +734,9 @@ def cmd_campaigns_list(args: argparse.Namespace) -> None:
         for c in campaigns
     ]
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return
-    _print_table(
+    print_table(
         ["id", "name", "status", "sent/total"],
         [[r["id"], r["name"], r["status"], f"{r['sent']:,}/{r['total']:,}"] for r in rows],
     )
@@ -823,10 +769,10 @@ def cmd_campaigns_create(args: argparse.Namespace) -> None:
     try:
         campaign = services.campaign_create(project=project, values=values)
     except ValidationError as exc:
-        raise _refused(exc, {**_CAMPAIGN_FLAGS, "recipientId": recipient_flag}) from None
+        raise refused(exc, {**_CAMPAIGN_FLAGS, "recipientId": recipient_flag}) from None
     problems, counts = services.campaign_preflight(campaign)
     if args.json:
-        _print_json(
+        print_json(
             {
                 "id": campaign.pk,
                 "name": campaign.name,
@@ -870,9 +816,9 @@ def cmd_campaigns_send(args: argparse.Namespace) -> None:
     try:
         campaign = services.campaign_start(campaign=campaign)
     except ValidationError as exc:
-        raise _refused(exc, {}, prefix=f"campaign {campaign.pk} cannot start: ") from None
+        raise refused(exc, {}, prefix=f"campaign {campaign.pk} cannot start: ") from None
     progress = selectors.campaign_progress(campaign)
-    queued = f"{progress['queued']:,} queued{_skipped(campaign.excluded)}"
+    queued = f"{progress['queued']:,} queued{skipped(campaign.excluded)}"
     print(f"campaign {campaign.pk} is {campaign.status}: {queued}")
 
 
@@ -885,9 +831,9 @@ def cmd_campaigns_schedule(args: argparse.Namespace) -> None:
     try:
         campaign = services.campaign_schedule(campaign=campaign, scheduled_at=args.at, zone=args.timezone)
     except ValidationError as exc:
-        raise _refused(exc, _CAMPAIGN_FLAGS, prefix=f"campaign {campaign.pk} cannot be scheduled: ") from None
-    local = _when(campaign.scheduled_at, campaign.timezone)
-    utc = _when(campaign.scheduled_at, "UTC")
+        raise refused(exc, _CAMPAIGN_FLAGS, prefix=f"campaign {campaign.pk} cannot be scheduled: ") from None
+    local = when(campaign.scheduled_at, campaign.timezone)
+    utc = when(campaign.scheduled_at, "UTC")
     print(f"campaign {campaign.pk} is scheduled for {local}" + ("" if local == utc else f" ({utc})"))
 
 
@@ -926,7 +872,7 @@ def cmd_campaigns_status(args: argparse.Namespace) -> None:
         _watch(campaign)
     progress = selectors.campaign_progress(campaign)
     if args.json:
-        _print_json(_campaign_json(campaign, progress))
+        print_json(_campaign_json(campaign, progress))
         return
     _print_status(campaign, progress)
 
@@ -936,25 +882,18 @@ def _watch(campaign: Any) -> None:
     campaign is no longer sending or Ctrl-C."""
     from tidings.campaigns import selectors
 
-    tty = sys.stdout.isatty()
-    shown = 0
+    line = Redrawn(sys.stdout)
     try:
         while True:
             campaign.refresh_from_db()
-            line = _progress_line(selectors.campaign_progress(campaign))
-            if tty:
-                print("\r" + line.ljust(shown), end="", flush=True)
-                shown = len(line)
-            else:
-                print(line, flush=True)
+            line.show(progress_line(selectors.campaign_progress(campaign)))
             if campaign.status != "sending":
                 break
             time.sleep(WATCH_EVERY)
     except KeyboardInterrupt:
         pass  # stop watching; the final counts follow
     finally:
-        if shown:
-            print(flush=True)
+        line.end()
     campaign.refresh_from_db()
 
 
@@ -1051,33 +990,17 @@ def cmd_send(args: argparse.Namespace) -> None:
         )
     except ValidationError as exc:
         flags = {**_SEND_FLAGS, "recipientId": recipient_flag, "template": template_flag}
-        raise _refused(exc, flags) from None
+        raise refused(exc, flags) from None
     if replayed:
         print("(sent before with this idempotency key: its answer)", file=sys.stderr)
     if args.json:
-        _print_json(answer)
+        print_json(answer)
         return
     if "sendId" in answer:
         reason = f" ({answer['reason']})" if answer.get("reason") else ""
         print(f"batch {answer['batchId']}: send {answer['sendId']} {answer['state']}{reason}")
     else:
-        print(f"batch {answer['batchId']}: {answer['queued']:,} queued{_skipped(answer.get('excluded'))}")
-
-
-# -- output -------------------------------------------------------------------
-
-
-def _print_json(value: object) -> None:
-    import json
-
-    print(json.dumps(value, indent=2, default=str))
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        print(f"batch {answer['batchId']}: {answer['queued']:,} queued{skipped(answer.get('excluded'))}")
 
 
 # -- parser -------------------------------------------------------------------
@@ -1108,6 +1031,14 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="tidings", description="Self-hosted email marketing and transactional email.")
     parser.add_argument("--version", action="version", version=_version())
+    remote = parser.add_argument_group(
+        "remote mode", "Work on a Tidings server through its API instead of this machine's database."
+    )
+    remote.add_argument("--url", help="the server's address, e.g. https://mail.example.com ($TIDINGS_URL)")
+    remote.add_argument("--api-key", metavar="KEY", help="an API key of the project ($TIDINGS_API_KEY)")
+    remote.add_argument(
+        "--profile", metavar="NAME", help=f"a profile of {cli_remote.DEFAULT_CONFIG} ($TIDINGS_PROFILE)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     def add(name: str, handler: Callable[[argparse.Namespace], None], help: str, **kw: Any) -> Parser:
@@ -1183,18 +1114,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="what the key is for")
     p.add_argument("--json", action="store_true")
 
-    contacts = add("contacts", lambda a: None, "Import and export contacts as CSV.")
+    contacts = add("contacts", lambda a: None, "List contacts; import and export them as CSV.")
     contacts_sub = contacts.add_subparsers(
         dest="action", required=True, metavar="ACTION", parser_class=Parser
     )
     p = contacts_sub.add_parser(
         "import",
         help="import contacts from a CSV file",
-        description="Import contacts from a CSV file, in this process; progress goes to stderr.",
+        description="Import contacts from a CSV file (locally in this process, remotely on the server); "
+        "progress goes to stderr.",
     )
-    p.set_defaults(handler=cmd_contacts_import)
+    p.set_defaults(handler=cmd_contacts_import, sdk=cli_remote.contacts_import)
     p.add_argument("file", help="the CSV file (Mailchimp, listmonk and Brevo exports are recognised)")
-    p.add_argument("--project", required=True, help="project slug")
+    cli_remote.project_flag(p)
     p.add_argument(
         "--tag", action="append", help="tag every imported contact (repeatable; created if missing)"
     )
@@ -1210,14 +1142,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COLUMN=FIELD",
         help="where a column goes, e.g. 'E-mail=email', 'Plan=customFields.plan', 'Notes=' (repeatable)",
     )
+    p.add_argument("--no-wait", action="store_true", help="queue the import for the workers and exit at once")
     p.add_argument("--json", action="store_true")
     p = contacts_sub.add_parser(
         "export", help="export contacts as CSV", description="Export contacts as CSV (to stdout by default)."
     )
-    p.set_defaults(handler=cmd_contacts_export)
-    p.add_argument("--project", required=True, help="project slug")
+    p.set_defaults(handler=cmd_contacts_export, sdk=cli_remote.contacts_export)
+    cli_remote.project_flag(p)
     p.add_argument("--tag", help="only contacts with this tag (its exact name)")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p = contacts_sub.add_parser(
+        "list", help="list contacts, newest first", description="List contacts, newest first."
+    )
+    p.set_defaults(handler=None, sdk=cli_remote.contacts_list)
+    cli_remote.project_flag(p)
+    p.add_argument("--status", choices=CONTACT_STATES, help="only contacts with this status")
+    p.add_argument("--tag", metavar="NAME", help="only contacts with this tag (its exact name)")
+    p.add_argument("--search", metavar="TEXT", help="only addresses and names containing this")
+    p.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
+    p.add_argument("--json", action="store_true")
+
+    cli_remote.add_commands(add, Parser, _positive)
 
     _add_campaign_commands(add)
     _add_send_command(add)
@@ -1263,7 +1208,11 @@ def _add_sending_setup_commands(add: Callable[..., Parser]) -> None:
         p.set_defaults(handler=handler)
         if name != "list":
             p.add_argument("domain", help="the domain, e.g. mail.example.com")
-        p.add_argument("--project", required=True, help="project slug")
+        if name == "verify":
+            p.set_defaults(sdk=cli_remote.domains_verify)
+            cli_remote.project_flag(p)
+        else:
+            p.add_argument("--project", required=True, help="project slug (local mode only)")
 
 
 def _seconds(text: str) -> float:
@@ -1307,7 +1256,17 @@ def _add_campaign_commands(add: Callable[..., Parser]) -> None:
         p.set_defaults(handler=handler)
         if name not in ("list", "create"):
             p.add_argument("id", type=_positive, help="the campaign's id")
-        p.add_argument("--project", required=True, help="project slug")
+        remote = {
+            "list": cli_remote.campaigns_list,
+            "create": cli_remote.campaigns_create,
+            "send": cli_remote.campaigns_send,
+            "status": cli_remote.campaigns_status,
+        }.get(name)
+        if remote is None:
+            p.add_argument("--project", required=True, help="project slug (local mode only)")
+        else:
+            p.set_defaults(sdk=remote)
+            cli_remote.project_flag(p)
         return p
 
     p = action("list", cmd_campaigns_list, "list campaigns, newest first")
@@ -1362,7 +1321,8 @@ def _add_send_command(add: Callable[..., Parser]) -> None:
         cmd_send,
         "Send one email now, like POST /api/v1/sending: to one address, an audience or a tag.",
     )
-    p.add_argument("--project", required=True, help="project slug")
+    p.set_defaults(sdk=cli_remote.send)
+    cli_remote.project_flag(p)
     _recipient_flags(p, to=True)
     p.add_argument("--from", dest="sender", required=True, metavar="ADDRESS", help="the sender address")
     p.add_argument("--from-name", help="the sender name")
@@ -1407,17 +1367,65 @@ def _version() -> str:
     return f"tidings {__version__}"
 
 
+def _mode(args: argparse.Namespace) -> cli_remote.Remote | None:
+    """Remote mode's server and key, or None to work on this machine's database."""
+    sdk = getattr(args, "sdk", None)
+    if sdk is None:
+        if args.url or args.api_key or args.profile:
+            raise CommandError(
+                f"'{args.command}' works on this machine's database only: "
+                "leave out --url, --api-key and --profile",
+                EXIT_CONFIG,
+            )
+        return None
+    remote = cli_remote.resolve_remote(args)
+    if remote is not None and args.project is not None:
+        raise CommandError(
+            f"--project is for local mode; remote mode ({remote.origin}) acts for the API key's project: "
+            "leave --project out",
+            EXIT_CONFIG,
+        )
+    if remote is None and args.project is None:
+        raise CommandError(
+            "--project is required (or work remotely: --url and --api-key, or --profile)", EXIT_CONFIG
+        )
+    return remote
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except CommandError as exc:
+        fail(str(exc), exc.code)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        raise SystemExit(0) from None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     # Files Tidings writes (the SQLite database, .eml files) are the owner's alone.
     os.umask(0o077)
     args = build_parser().parse_args(argv)
+    with _one_line_errors():
+        remote = _mode(args)
+        if remote is not None:  # no Django: remote mode needs no settings and no database
+            with cli_remote.remote_client(remote) as api:
+                cli_remote.run(args.sdk, args, cli_remote.Target(api))
+            return
     setup_django()
     from django.db import DatabaseError
 
     from tidings.core.errors import TidingsError
 
     try:
-        args.handler(args)
+        if args.handler is None:
+            with cli_remote.in_process(args.project) as api:
+                cli_remote.run(args.sdk, args, cli_remote.Target(api, args.project))
+        else:
+            args.handler(args)
     except CommandError as exc:
         fail(str(exc), exc.code)
     except TidingsError as exc:

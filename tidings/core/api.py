@@ -59,9 +59,9 @@ def api_key_list(request: HttpRequest) -> object:
     openapi_extra=problems(409),
 )
 def api_key_create(request: HttpRequest, payload: ApiKeyIn) -> Status[dict[str, object]]:
-    issued = services.api_key_create(
-        project=request.auth.project, name=payload.name, created_by_key=request.auth
-    )
+    # The command line acts through an unsaved key: nothing to tie the new key to.
+    parent = request.auth if request.auth.pk else None
+    issued = services.api_key_create(project=request.auth.project, name=payload.name, created_by_key=parent)
     return Status(201, {**ApiKeyOut.from_orm(issued.api_key).model_dump(), "key": issued.secret})
 
 
