@@ -3,6 +3,8 @@ cannot be made to give on demand (429, 5xx, a proxy's HTML page, a hang)."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import threading
 import time
@@ -143,3 +145,10 @@ def stub() -> Iterator[StubApi]:
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"type": "about:blank", "title": "x", "status": status, "code": code, "detail": detail, **extra}
+
+
+def run_async(coroutine: Any) -> Any:
+    """``asyncio.run`` in a thread of its own: a test before may have left an event loop running in
+    this one (Playwright's sync API does), where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.client.conftest import run_async
 from tidings.client import AsyncTidings, AuthenticationError, NotFoundError, ValidationError
 from tidings.core.models import Project
 
@@ -43,7 +44,7 @@ def test_async_client_round_trip(server: str, secret: str, project: Project) -> 
             with pytest.raises(AuthenticationError):
                 await stranger.project.get()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 # Run by a fresh interpreter: any import of django (or the server's own packages) fails loudly.

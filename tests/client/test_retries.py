@@ -7,7 +7,6 @@ in a thread) speaking the API's problem+json shape.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import socket
@@ -16,7 +15,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from tests.client.conftest import FAST, Reply, StubApi, problem
+from tests.client.conftest import FAST, Reply, StubApi, problem, run_async
 from tidings.client import (
     APIConnectionError,
     APITimeoutError,
@@ -235,7 +234,7 @@ def test_async_client_retries_with_the_same_idempotency_key(stub: StubApi) -> No
         async with AsyncTidings(api_key="tdk_test", base_url=stub.url, retry=FAST) as tidings:
             return await tidings.sending.send(recipient_type="email", recipient_email="ann@example.net")
 
-    result = asyncio.run(run())
+    result = run_async(run())
     assert result.batch_id == 7  # type: ignore[attr-defined]
     assert stub.seen[0].headers["idempotency-key"] == stub.seen[1].headers["idempotency-key"]
     assert json.loads(stub.seen[0].body) == {"recipientType": "email", "recipientEmail": "ann@example.net"}
