@@ -29,7 +29,7 @@ from tidings.audience import api_imports as imports_api
 from tidings.audience import api_segments as segments_api
 from tidings.audience import api_suppressions as suppressions_api
 from tidings.campaigns import api as campaigns_api
-from tidings.campaigns.idempotency import KEY_PATTERN, idempotent
+from tidings.campaigns.idempotency import KEY_PATTERN, Answer, idempotent
 from tidings.content import api as content_api
 from tidings.core import selectors, services
 from tidings.core.api import keys as api_keys_router
@@ -120,7 +120,8 @@ class TidingsApi(NinjaAPI):
                 post["responses"].setdefault(
                     "409",
                     {
-                        "description": "The Idempotency-Key was used with another body.",
+                        "description": "The Idempotency-Key was used with another body, or the "
+                        "first request with it is still being worked on.",
                         "content": problem_ref,
                     },
                 )
@@ -283,11 +284,6 @@ class _Unstored(Exception):
         self.response = response
 
 
-class MalformedUpload(TidingsError):
-    code = "bad_request"
-    title = "Bad request"
-
-
 def _fingerprint_body(request: HttpRequest) -> bytes:
     """What identifies the request's content: its body, or for an upload its fields and files."""
     if not request.content_type.startswith("multipart/"):
@@ -296,7 +292,7 @@ def _fingerprint_body(request: HttpRequest) -> bytes:
     try:
         fields, uploads = request.POST, request.FILES
     except MultiPartParserError as exc:
-        raise MalformedUpload(f"the multipart body cannot be read: {exc}") from exc
+        raise TidingsError(f"the multipart body cannot be read: {exc}") from exc
     for name, value in sorted(fields.lists()):
         digest.update(json.dumps([name, value]).encode())
     for name, files in sorted(uploads.lists()):
@@ -311,9 +307,9 @@ def _fingerprint_body(request: HttpRequest) -> bytes:
 def idempotency_middleware(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[..., HttpResponse]:
-    """``Idempotency-Key`` on every POST of the API: the view's work and its answer commit together
-    (``tidings.campaigns.idempotency``), and a repeat gets the stored answer with
-    ``Idempotent-Replayed: true``. Errors are not stored: the request may be fixed and sent again."""
+    """``Idempotency-Key`` on every POST of the API (``tidings.campaigns.idempotency``): a repeat gets
+    the stored answer with ``Idempotent-Replayed: true``. Error answers (and answers that are not
+    JSON) are not stored: the request may be fixed and sent again."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         key = request.headers.get("Idempotency-Key")
@@ -323,8 +319,6 @@ def idempotency_middleware(
         api_key = selectors.api_key_get_active(raw=token.strip()) if scheme.lower() == "bearer" else None
         if api_key is None:
             return get_response(request)  # the view answers 401
-        # Recorded now, outside the work's transaction: concurrent requests with one key must not
-        # queue behind each other's lock on the key's row.
         services.api_key_touch(api_key=api_key)
         request.tidings_api_key = api_key  # type: ignore[attr-defined]
         worked: list[HttpResponse] = []
@@ -337,6 +331,14 @@ def idempotency_middleware(
                 raise _Unstored(response)
             worked.append(response)
             return response.status_code, json.loads(response.content) if response.content else None
+
+        def replay(answer: Answer) -> HttpResponse:
+            if answer.response is None:  # 204 No Content
+                replayed = HttpResponse(status=answer.status)
+            else:
+                replayed = api.create_response(request, answer.response, status=answer.status)
+            replayed["Idempotent-Replayed"] = "true"
+            return replayed
 
         try:
             answer = idempotent(
@@ -352,12 +354,7 @@ def idempotency_middleware(
             return tidings_error(request, exc)
         except RequestDataTooBig as exc:
             return body_too_large(request, exc)
-        if not answer.replayed:
-            return worked[-1]
-        # Also when this request's own work was rolled back for a concurrent one with the key.
-        replayed = api.create_response(request, answer.response, status=answer.status)
-        replayed["Idempotent-Replayed"] = "true"
-        return replayed
+        return replay(answer) if answer.replayed else worked[-1]
 
     return middleware
 

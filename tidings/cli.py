@@ -952,7 +952,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     import json
 
     from tidings.campaigns import sendapi
-    from tidings.campaigns.idempotency import SENDING_ENDPOINT, idempotent
+    from tidings.campaigns.idempotency import idempotent
     from tidings.core.errors import ValidationError
 
     project = _project(args.project)
@@ -986,7 +986,7 @@ def cmd_send(args: argparse.Namespace) -> None:
 
     try:
         _, answer, replayed = idempotent(
-            project=project, endpoint=SENDING_ENDPOINT, key=args.idempotency_key, body=body, work=work
+            project=project, endpoint="sending", key=args.idempotency_key, body=body, work=work
         )
     except ValidationError as exc:
         flags = {**_SEND_FLAGS, "recipientId": recipient_flag, "template": template_flag}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from tests.conftest import ApiClient
 from tests.sending import factories as f
 from tests.sending.conftest import smtp_server  # noqa: F401
 from tidings.campaigns import sendapi
+from tidings.campaigns.idempotency import unseal
 from tidings.campaigns.models import Campaign, IdempotentRequest
 from tidings.sending.models import Message
 
@@ -102,7 +104,8 @@ def test_a_key_is_forgotten_after_24_hours(api, project, ready) -> None:
     assert again.json()["batchId"] != first.json()["batchId"]
     assert Campaign.objects.count() == 2
     row = IdempotentRequest.objects.get()
-    assert row.response["batchId"] == again.json()["batchId"]
+    assert unseal(row.response)["batchId"] == again.json()["batchId"]
+    assert "batchId" not in json.dumps(row.response)  # stored encrypted
     # Within the 24 hours (just under) the key still holds, also for another body.
     IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(hours=23, minutes=59))
     assert post(api, BODY, "order-A-1").json() == again.json()
@@ -158,28 +161,37 @@ def test_a_refused_request_stores_no_answer(api, project, ready) -> None:
 
 
 @postgres_only
-def test_two_concurrent_requests_with_one_key_send_once(api, project, ready, monkeypatch) -> None:
-    """Both requests do their work at the same moment (held at a barrier inside it): one commits,
-    the other's work is rolled back and it answers with the first one's answer."""
-    inside = threading.Barrier(2, timeout=10)
-    real_send = sendapi.send
+def test_a_repeat_while_the_first_still_works_waits_for_its_answer(api, project, ready, monkeypatch) -> None:
+    """The first request is held inside its work until the second has found the key claimed and
+    waits; then the first finishes, and the second answers with its answer, doing nothing."""
+    from tidings.campaigns import idempotency
 
-    def send_together(**kwargs: Any) -> Any:
-        answer = real_send(**kwargs)
-        inside.wait()  # both are inside the work, neither has stored its answer
-        return answer
+    first_inside = threading.Event()
+    second_waiting = threading.Event()
+    real_send, real_sleep = sendapi.send, idempotency.time.sleep
+    calls: list[int] = []
 
-    monkeypatch.setattr(sendapi, "send", send_together)
-    start = threading.Barrier(2, timeout=10)
+    def held_send(**kwargs: Any) -> Any:
+        calls.append(1)
+        first_inside.set()
+        assert second_waiting.wait(timeout=10)
+        return real_send(**kwargs)
+
+    def noticing_sleep(seconds: float) -> None:
+        second_waiting.set()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(sendapi, "send", held_send)
+    monkeypatch.setattr(idempotency.time, "sleep", noticing_sleep)
     answers: list[Any] = [None, None]
     errors: list[BaseException] = []
 
     def request(i: int) -> None:
         try:
-            client = ApiClient(api.secret, api.key)
-            start.wait()
-            response = post(client, BODY, "order-A-1")
-            answers[i] = (response.status_code, response.json())
+            if i == 1:
+                assert first_inside.wait(timeout=10)
+            response = post(ApiClient(api.secret, api.key), BODY, "order-A-1")
+            answers[i] = (response.status_code, response.json(), response.get("Idempotent-Replayed"))
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -192,9 +204,30 @@ def test_two_concurrent_requests_with_one_key_send_once(api, project, ready, mon
         thread.join(timeout=30)
     assert not errors, errors
     assert answers[0] is not None
-    assert answers[0][0] == 202, answers
-    assert answers[0] == answers[1]
+    assert answers[1] is not None
+    assert answers[0][0] == answers[1][0] == 202, answers
+    assert answers[0][1] == answers[1][1]
+    assert (answers[0][2], answers[1][2]) == (None, "true")
+    assert len(calls) == 1
     assert Campaign.objects.count() == 1
     assert Message.objects.count() == 1
     assert IdempotentRequest.objects.count() == 1
     assert Campaign.objects.get().pk == answers[0][1]["batchId"]
+
+
+def test_a_claim_without_an_answer_is_in_progress_then_abandoned(api, project, ready, monkeypatch) -> None:
+    """A request that died after claiming its key: a repeat waits, then hears it is in progress;
+    once the claim is older than ABANDONED the key is taken over."""
+    from tidings.campaigns import idempotency
+
+    monkeypatch.setattr(idempotency, "WAIT", 0.2)
+    first = post(api, BODY, "order-A-1")
+    IdempotentRequest.objects.update(status_code=idempotency.IN_PROGRESS, response={})
+    busy = post(api, BODY, "order-A-1")
+    assert busy.status_code == 409
+    assert busy.json()["code"] == "idempotency_in_progress"
+    assert busy["Retry-After"] == "1"
+    IdempotentRequest.objects.update(created_at=timezone.now() - idempotency.ABANDONED - timedelta(seconds=1))
+    again = post(api, BODY, "order-A-1")
+    assert again.status_code == 202
+    assert again.json()["batchId"] != first.json()["batchId"]

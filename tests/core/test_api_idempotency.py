@@ -3,6 +3,7 @@ tests/campaigns/test_idempotency.py)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,23 @@ def test_a_body_too_large_with_a_key_is_a_413(api, settings) -> None:
     response = api.post("tags", {"name": "x" * 2000}, **{"Idempotency-Key": "k"})
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+def test_a_204_answer_is_kept_and_replayed_empty(api) -> None:
+    contact = api.post("contacts", {"email": "ada@example.com"}).json()
+    key = {"Idempotency-Key": "erase-ada"}
+    first = api.post(f"contacts/{contact['id']}/erase", None, **key)
+    assert first.status_code == 204, first.content
+    again = api.post(f"contacts/{contact['id']}/erase", None, **key)
+    assert again.status_code == 204
+    assert again.content == b""
+    assert again["Idempotent-Replayed"] == "true"
+    assert Contact.objects.count() == 0
+
+
+def test_a_secret_in_an_answer_is_not_stored_in_the_clear(api) -> None:
+    created = api.post("api-keys", {"name": "deploy"}, **{"Idempotency-Key": "key-1"}).json()
+    stored = IdempotentRequest.objects.get()
+    assert created["key"] not in json.dumps(stored.response)
+    again = api.post("api-keys", {"name": "deploy"}, **{"Idempotency-Key": "key-1"}).json()
+    assert again["key"] == created["key"]  # the client that lost the first answer gets it

@@ -1,41 +1,44 @@
 """``Idempotency-Key``: a request sent again (a retry after a timeout) is answered, not redone.
 
-The first answer to a key is stored with a hash of the request body for 24
-hours. The same key with the same body gets that answer again; the same key
-with another body is a mistake the client must hear about (409). The work and
-the stored answer commit together, so two concurrent requests with one key
-do the work once: the second waits for the first's row and answers from it.
+The first request with a key claims it (a row, in a short transaction of its
+own), does its work, and stores its answer with a hash of the request body
+for 24 hours, encrypted (an answer may hold a secret shown once). The same key
+with the same body gets that answer again; the same key with another body is
+a mistake the client must hear about (409). A second request while the first
+still works waits for the first's answer (up to ``WAIT``) and gives it. The
+work runs in no transaction of ours: a view that calls out (an AI provider, a
+test send) holds no lock meanwhile. An error answer is not stored and frees
+the key. A claim whose request died (no answer after ``ABANDONED``) is taken
+over, so the work of a request that died after working may be done again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, NamedTuple
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tidings.campaigns.models import IdempotentRequest
+from tidings.core import secrets
 from tidings.core.errors import Conflict, ValidationError
 from tidings.core.models import Project
 
 KEEP = timedelta(hours=24)
-# Keys are kept per endpoint (the API's path); the CLI's local send shares the API's.
-SENDING_ENDPOINT = "/api/v1/sending"
+WAIT = 30.0  # seconds a repeat waits for the first request's answer
+ABANDONED = timedelta(minutes=10)
+IN_PROGRESS = 0  # the status of a claim that has no answer yet
+PURGE_BATCH = 200
 MAX_KEY = 255
 # Printable ASCII, not only spaces (the OpenAPI document states the same rule).
 KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"
-
-
-def _stored(project: Project, endpoint: str, key: str) -> IdempotentRequest | None:
-    row = IdempotentRequest.objects.for_project(project).filter(endpoint=endpoint, key=key).first()
-    if row is not None and row.created_at < timezone.now() - KEEP:
-        row.delete()
-        return None
-    return row
 
 
 class Answer(NamedTuple):
@@ -44,43 +47,95 @@ class Answer(NamedTuple):
     replayed: bool  # the stored answer of an earlier request, not this one's work
 
 
-def _answer(row: IdempotentRequest, fingerprint: str) -> Answer:
-    if row.fingerprint != fingerprint:
-        raise Conflict(
-            "this Idempotency-Key was used with another request body in the last 24 hours; "
-            "use a new key for a new request"
+class InProgress(Conflict):
+    code = "idempotency_in_progress"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a request with this Idempotency-Key is still being worked on; send it again in a moment"
         )
-    return Answer(row.status_code, row.response, replayed=True)
+        self.retry_after = 1
+
+
+def seal(response: Any) -> dict[str, str]:
+    return {"sealed": secrets.encrypt(json.dumps(response, cls=DjangoJSONEncoder))}
+
+
+def unseal(stored: Any) -> Any:
+    return json.loads(secrets.decrypt(stored["sealed"]))
+
+
+def _purge() -> None:
+    """Forget answers past KEEP, a batch at a time (the created_at index finds them)."""
+    cutoff = timezone.now() - KEEP
+    expired = list(
+        IdempotentRequest.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:PURGE_BATCH]
+    )
+    if expired:
+        IdempotentRequest.objects.filter(pk__in=expired).delete()
+
+
+def _claim(project: Project, endpoint: str, key: str, fingerprint: str) -> IdempotentRequest | Answer:
+    """This request's claim on the key, or the answer of the request that had it."""
+    deadline = time.monotonic() + WAIT
+    pause = 0.02
+    while True:
+        row = IdempotentRequest.objects.for_project(project).filter(endpoint=endpoint, key=key).first()
+        now = timezone.now()
+        if row is not None and (
+            row.created_at < now - KEEP
+            or (row.status_code == IN_PROGRESS and row.created_at < now - ABANDONED)
+        ):
+            IdempotentRequest.objects.filter(pk=row.pk, created_at=row.created_at).delete()
+            continue
+        if row is not None:
+            if row.fingerprint != fingerprint:
+                raise Conflict(
+                    "this Idempotency-Key was used with another request body in the last 24 hours; "
+                    "use a new key for a new request"
+                )
+            if row.status_code != IN_PROGRESS:
+                return Answer(row.status_code, unseal(row.response), replayed=True)
+            if time.monotonic() > deadline:
+                raise InProgress()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+            continue
+        try:
+            with transaction.atomic():
+                return IdempotentRequest.objects.create(
+                    project=project,
+                    endpoint=endpoint,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status_code=IN_PROGRESS,
+                    response={},
+                )
+        except IntegrityError:
+            continue  # another request claimed it a moment ago: wait for its answer
 
 
 def idempotent(
     *, project: Project, endpoint: str, key: str | None, body: bytes, work: Callable[[], tuple[int, Any]]
 ) -> Answer:
-    """Run ``work`` (returns status and JSON answer) once per key; answer repeats from the store."""
+    """Run ``work`` (returns status and JSON answer) once per key; answer repeats from the store.
+
+    An exception from ``work`` frees the key and stores nothing.
+    """
     if key is None:
         return Answer(*work(), replayed=False)
     if not re.fullmatch(KEY_PATTERN, key) or len(key) > MAX_KEY:
         raise ValidationError.field("Idempotency-Key", f"must be 1 to {MAX_KEY} printable ASCII characters")
     key = key.strip()
     fingerprint = hashlib.sha256(body).hexdigest()
-    row = _stored(project, endpoint, key)
-    if row is not None:
-        return _answer(row, fingerprint)
+    _purge()
+    claim = _claim(project, endpoint, key, fingerprint)
+    if isinstance(claim, Answer):
+        return claim
     try:
-        with transaction.atomic():
-            status, response = work()
-            IdempotentRequest.objects.create(
-                project=project,
-                endpoint=endpoint,
-                key=key,
-                fingerprint=fingerprint,
-                status_code=status,
-                response=response,
-            )
-    except IntegrityError:
-        # Another request with this key committed first: its work stands, ours was rolled back.
-        row = _stored(project, endpoint, key)
-        if row is None:
-            raise
-        return _answer(row, fingerprint)
+        status, response = work()
+    except BaseException:
+        IdempotentRequest.objects.filter(pk=claim.pk).delete()
+        raise
+    IdempotentRequest.objects.filter(pk=claim.pk).update(status_code=status, response=seal(response))
     return Answer(status, response, replayed=False)
