@@ -76,6 +76,10 @@ def test_events_default_to_all_and_unknown_ones_are_named(api, receiver) -> None
         "https://[::1]/hooks",
         "https://[fd00::1]/hooks",
         "https://0.0.0.0/hooks",
+        "https://[::ffff:10.0.0.1]/hooks",  # IPv4-mapped
+        "https://[64:ff9b::a9fe:a9fe]/hooks",  # NAT64 of 169.254.169.254
+        "https://[2002:a9fe:a9fe::1]/hooks",  # 6to4 of 169.254.169.254
+        "https://[::10.0.0.1]/hooks",  # IPv4-compatible
     ],
 )
 def test_loopback_private_and_link_local_addresses_are_refused(api, url) -> None:
@@ -84,6 +88,7 @@ def test_loopback_private_and_link_local_addresses_are_refused(api, url) -> None
     [error] = response.json()["errors"]
     assert error["path"] == "url"
     assert "TIDINGS_WEBHOOK_ALLOWED_HOSTS" in error["message"]
+    assert "(" not in error["message"]  # the address a name resolved to is not echoed back
     assert WebhookEndpoint.objects.count() == 0
 
 
@@ -95,6 +100,8 @@ def test_loopback_private_and_link_local_addresses_are_refused(api, url) -> None
         ("https:///hooks", "https"),
         ("https://example.com:99999/hooks", "not a valid URL"),
         ("https://example.com/hooks#part", "fragment"),
+        ("https://example.com/\x7f", "not a valid URL"),
+        ("https://user:pass@example.com/hooks", "user name or password"),
         ("", "required"),
     ],
 )
@@ -412,3 +419,72 @@ def test_the_verification_code_in_the_docs_accepts_a_real_event(api, receiver) -
     assert not namespace["verify"](created["secret"], got.headers["Tidings-Signature"], got.body[:-1])
     old = got.headers["Tidings-Signature"].replace("t=", "t=1", 1)
     assert not namespace["verify"](created["secret"], old, got.body)
+
+
+def test_a_delivery_that_cannot_be_sent_fails_and_the_next_one_goes(api, receiver, monkeypatch) -> None:
+    created = register(api, receiver.url(), ["contact.created"])
+    api.post("contacts", {"email": "ada@example.com"})
+    api.post("contacts", {"email": "bob@example.com"})
+    real = sender.signature_header
+    calls: list[int] = []
+
+    def fails_first(*args: Any, **kwargs: Any) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("something unforeseen")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sender, "signature_header", fails_first)
+    run = send_due(created["id"])
+    assert (run.sent, run.failed) == (1, 1)
+    first = WebhookDelivery.objects.order_by("id").first()
+    assert first.state == DeliveryState.PENDING
+    assert first.attempts == 1
+    assert first.last_error == "RuntimeError: something unforeseen"
+    assert len(receiver.received) == 1
+
+
+def test_an_unreadable_secret_fails_the_attempt_with_the_reason(api, receiver) -> None:
+    created = register(api, receiver.url())
+    WebhookEndpoint.objects.update(secret="not-a-fernet-token")
+    delivery = api.post(f"webhooks/{created['id']}/test").json()
+    assert delivery["state"] == "failed"
+    assert delivery["lastError"].startswith("SecretUnreadable")
+    assert receiver.received == []
+
+
+def test_a_sender_whose_lease_was_taken_over_records_nothing(api, receiver) -> None:
+    created = register(api, receiver.url(), ["contact.created"])
+    api.post("contacts", {"email": "ada@example.com"})
+    endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+    mine = sender._claim(endpoint)
+    # The lease ran out and another sender took the delivery (a new lease).
+    WebhookDelivery.objects.filter(pk=mine.pk).update(lease_until=timezone.now() + timedelta(seconds=60))
+    sender.record(mine, sender.Outcome(500, "answered 500", "", 3))
+    mine.refresh_from_db()
+    assert mine.attempts == 0
+    assert WebhookAttempt.objects.count() == 0
+
+
+def test_switching_an_endpoint_on_starts_its_sender(
+    api, receiver, django_capture_on_commit_callbacks
+) -> None:
+    created = register(api, receiver.url(), enabled=False)
+    with django_capture_on_commit_callbacks() as started:
+        api.patch(f"webhooks/{created['id']}", {"description": "still off"})
+    assert started == []
+    with django_capture_on_commit_callbacks() as started:
+        api.patch(f"webhooks/{created['id']}", {"enabled": True})
+    assert len(started) == 1
+
+
+def test_old_finished_deliveries_leave_the_log(api, receiver) -> None:
+    created = register(api, receiver.url(), ["contact.created"])
+    api.post("contacts", {"email": "ada@example.com"})
+    api.post("contacts", {"email": "bob@example.com"})
+    send_due(created["id"])
+    WebhookDelivery.objects.filter(pk=WebhookDelivery.objects.order_by("id").first().pk).update(
+        created_at=timezone.now() - sender.KEEP_LOG - timedelta(days=1)
+    )
+    send_due(created["id"])
+    assert WebhookDelivery.objects.count() == 1

@@ -42,6 +42,31 @@ def resolve(host: str) -> list[Address]:
     return found
 
 
+def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4, Teredo, IPv4-compatible): such an
+    address reaches that IPv4 host, so it must be judged as that host."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    packed = address.packed
+    if address in NAT64 or packed[:12] == bytes(12):
+        return ipaddress.IPv4Address(packed[12:])
+    return None
+
+
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def is_public(address: Address) -> bool:
+    inner = _embedded_ipv4(address)
+    return address.is_global and (inner is None or inner.is_global)
+
+
 def allowed_set(allowed_hosts: Iterable[str]) -> set[str]:
     return {h.strip().lower().strip("[]") for h in allowed_hosts if h.strip()}
 
@@ -54,12 +79,11 @@ def public_addresses(host: str, *, allowed_hosts: Iterable[str] = (), setting: s
     if host in allowed:
         return addresses
     for address in addresses:
-        if str(address) in allowed or address.is_global:
+        if str(address) in allowed or is_public(address):
             continue
+        # The address itself is not named: a tenant must not learn the server's own network from it.
         kind = "loopback" if address.is_loopback else "private or reserved"
-        raise BlockedAddress(
-            f"{host} is a {kind} address ({address}); an operator can allow it with {setting}"
-        )
+        raise BlockedAddress(f"{host} is a {kind} address; an operator can allow it with {setting}")
     return addresses
 
 

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 import httpx
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -41,9 +42,10 @@ from tidings.hooks.services import ALLOWED_SETTING
 BACKOFF = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600)
 MAX_ATTEMPTS = len(BACKOFF) + 1
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DEADLINE = 15.0  # seconds for one attempt in all, however the receiver drips its answer
 LEASE = timedelta(seconds=60)
-CLAIM = 20
 KEEP_RESPONSE = 1000
+KEEP_LOG = timedelta(days=30)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -72,42 +74,63 @@ class Outcome:
 def _pinned(url: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
     """The URL with its host replaced by a checked address, the Host header and the TLS name."""
     target = httpx.URL(url)
-    host = target.host
+    host = target.raw_host.decode("ascii")  # IDNA-encoded, as it goes on the wire
     addresses = netguard.public_addresses(
         host, allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS, setting=ALLOWED_SETTING
     )
     if not addresses:
         raise httpx.ConnectError(f"{host} does not resolve to an address")
     address = addresses[0]
-    if str(address) == host:
+    if target.host == str(address):
         return target, {}, {}
-    host_header = host if target.port is None else f"{host}:{target.port}"
+    named = f"[{host}]" if ":" in host else host
+    host_header = named if target.port is None else f"{named}:{target.port}"
     return target.copy_with(host=str(address)), {"Host": host_header}, {"sni_hostname": host}
 
 
+def _read_capped(response: httpx.Response, started: float) -> str:
+    """The start of the answer's body: KEEP_RESPONSE bytes at most, within DEADLINE seconds in all,
+    so a receiver that sends much, or drips, cannot hold the sender."""
+    kept = b""
+    for chunk in response.iter_bytes():
+        kept += chunk
+        if len(kept) >= KEEP_RESPONSE or time.monotonic() - started > DEADLINE:
+            break
+    return kept[:KEEP_RESPONSE].decode("utf-8", "replace")
+
+
 def post(client: httpx.Client, endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Outcome:
-    body = delivery.body.encode()
-    now = timezone.now()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": f"Tidings-Webhooks/{__version__}",
-        "Tidings-Event": delivery.event_type,
-        "Tidings-Event-Id": delivery.event_id,
-        "Tidings-Delivery": str(delivery.pk),
-        "Tidings-Attempt": str(delivery.attempts + 1),
-        "Tidings-Signature": signature_header(endpoint, int(now.timestamp()), body, now=now),
-    }
+    """One attempt. Whatever goes wrong (a refused address, a URL httpx cannot send to, an
+    unreadable secret, the network) is a failed attempt, never an exception: one bad delivery must
+    not stop the ones behind it."""
     started = time.monotonic()
     try:
+        body = delivery.body.encode()
+        now = timezone.now()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"Tidings-Webhooks/{__version__}",
+            "Tidings-Event": delivery.event_type,
+            "Tidings-Event-Id": delivery.event_id,
+            "Tidings-Delivery": str(delivery.pk),
+            "Tidings-Attempt": str(delivery.attempts + 1),
+            "Tidings-Signature": signature_header(endpoint, int(now.timestamp()), body, now=now),
+        }
         url, host, extensions = _pinned(endpoint.url)
-        response = client.post(url, content=body, headers={**headers, **host}, extensions=extensions)
+        request = client.build_request(
+            "POST", url, content=body, headers={**headers, **host}, extensions=extensions
+        )
+        response = client.send(request, stream=True)
+        try:
+            text = _read_capped(response, started)
+        finally:
+            response.close()
     except netguard.BlockedAddress as exc:
         return Outcome(None, f"refused: {exc.detail}", "", 0)
     except httpx.TimeoutException:
         return Outcome(None, f"no answer within {TIMEOUT.read:.0f} s", "", _since(started))
-    except httpx.HTTPError as exc:
+    except Exception as exc:
         return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], "", _since(started))
-    text = response.text[:KEEP_RESPONSE] if response.content else ""
     error = "" if response.is_success else f"answered {response.status_code} {response.reason_phrase}"[:500]
     return Outcome(response.status_code, error, text, _since(started))
 
@@ -117,32 +140,43 @@ def _since(started: float) -> int:
 
 
 def record(delivery: WebhookDelivery, outcome: Outcome) -> WebhookDelivery:
-    """Log the attempt and move the delivery on: succeeded, due again later, or failed."""
+    """Log the attempt and move the delivery on: succeeded, due again later, or failed.
+
+    Only while this sender still holds it (its lease unchanged): a sender whose lease ran out and
+    whose delivery another took over leaves the outcome to that one.
+    """
     now = timezone.now()
-    delivery.attempts += 1
-    WebhookAttempt.objects.create(
-        delivery=delivery,
-        number=delivery.attempts,
-        at=now,
-        status=outcome.status,
-        error=outcome.error,
-        response_body=outcome.response,
-        duration_ms=outcome.duration_ms,
-    )
-    delivery.last_status = outcome.status
-    delivery.last_error = outcome.error
-    delivery.lease_until = None
+    held = delivery.lease_until
+    attempts = delivery.attempts + 1
+    changes: dict[str, object] = {
+        "attempts": attempts,
+        "last_status": outcome.status,
+        "last_error": outcome.error,
+        "lease_until": None,
+    }
     if outcome.ok:
-        delivery.state = DeliveryState.SUCCEEDED
-        delivery.delivered_at = now
-        delivery.next_attempt_at = None
-    elif delivery.event_type == TEST_EVENT or delivery.attempts >= MAX_ATTEMPTS:
-        delivery.state = DeliveryState.FAILED
-        delivery.next_attempt_at = None
+        changes.update(state=DeliveryState.SUCCEEDED, delivered_at=now, next_attempt_at=None)
+    elif delivery.event_type == TEST_EVENT or attempts >= MAX_ATTEMPTS:
+        changes.update(state=DeliveryState.FAILED, next_attempt_at=None)
     else:
-        delivery.state = DeliveryState.PENDING
-        delivery.next_attempt_at = now + timedelta(seconds=BACKOFF[delivery.attempts - 1])
-    delivery.save()
+        changes.update(
+            state=DeliveryState.PENDING, next_attempt_at=now + timedelta(seconds=BACKOFF[attempts - 1])
+        )
+    with transaction.atomic():
+        mine = WebhookDelivery.objects.filter(pk=delivery.pk, lease_until=held).update(**changes)
+        if mine:
+            WebhookAttempt.objects.create(
+                delivery=delivery,
+                number=attempts,
+                at=now,
+                status=outcome.status,
+                error=outcome.error,
+                response_body=outcome.response,
+                duration_ms=outcome.duration_ms,
+            )
+    if mine:
+        for field, value in changes.items():
+            setattr(delivery, field, value)
     return delivery
 
 
@@ -155,6 +189,8 @@ def http_client() -> Iterator[httpx.Client]:
 
 def send_now(delivery: WebhookDelivery) -> WebhookDelivery:
     """One attempt at once, in the caller (the "send test event" action)."""
+    delivery.lease_until = timezone.now() + LEASE
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(lease_until=delivery.lease_until)
     with http_client() as client:
         return record(delivery, post(client, delivery.endpoint, delivery))
 
@@ -165,20 +201,22 @@ def _due(endpoint: WebhookEndpoint, now: datetime) -> Q:
     )
 
 
-def _claim(endpoint: WebhookEndpoint) -> list[WebhookDelivery]:
-    """Up to CLAIM due deliveries, oldest first, each taken by a conditional update (so two
-    senders never take the same one)."""
-    now = timezone.now()
-    candidates = list(
-        WebhookDelivery.objects.filter(_due(endpoint, now))
-        .order_by("id")
-        .values_list("pk", flat=True)[:CLAIM]
-    )
-    taken = []
-    for pk in candidates:
-        if WebhookDelivery.objects.filter(_due(endpoint, now), pk=pk).update(lease_until=now + LEASE):
-            taken.append(pk)
-    return list(WebhookDelivery.objects.filter(pk__in=taken).order_by("id"))
+def _claim(endpoint: WebhookEndpoint) -> WebhookDelivery | None:
+    """The oldest due delivery, taken by a conditional update so two senders never hold the same
+    one. One at a time: its lease (LEASE) outlasts one attempt (DEADLINE), not a batch of them."""
+    while True:
+        now = timezone.now()
+        pk = (
+            WebhookDelivery.objects.filter(_due(endpoint, now))
+            .order_by("id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            return None
+        lease = now + LEASE
+        if WebhookDelivery.objects.filter(_due(endpoint, now), pk=pk).update(lease_until=lease):
+            return WebhookDelivery.objects.get(pk=pk)
 
 
 @dataclass(frozen=True)
@@ -189,22 +227,38 @@ class Run:
 
 
 def run_endpoint(endpoint: WebhookEndpoint, *, max_seconds: float = 60.0) -> Run:
-    """Send the endpoint's due deliveries for up to ``max_seconds``; when the next one is due."""
+    """Send the endpoint's due deliveries for up to ``max_seconds``; when the next one is due.
+
+    The endpoint is read again before each delivery: a change of URL, secret or switch made
+    meanwhile holds for the next attempt.
+    """
     deadline = time.monotonic() + max_seconds
     sent = failed = 0
     with http_client() as client:
-        while endpoint.enabled and time.monotonic() < deadline:
-            batch = _claim(endpoint)
-            if not batch:
+        while time.monotonic() < deadline:
+            endpoint.refresh_from_db()
+            if not endpoint.enabled:
+                return Run(sent, failed, None)
+            delivery = _claim(endpoint)
+            if delivery is None:
                 break
-            for delivery in batch:
-                outcome = post(client, endpoint, delivery)
-                record(delivery, outcome)
-                sent += outcome.ok
-                failed += not outcome.ok
-    if not endpoint.enabled:
-        return Run(sent, failed, None)
+            outcome = post(client, endpoint, delivery)
+            record(delivery, outcome)
+            sent += outcome.ok
+            failed += not outcome.ok
+    _forget_old(endpoint)
     return Run(sent, failed, next_due(endpoint))
+
+
+def _forget_old(endpoint: WebhookEndpoint) -> None:
+    """The delivery log keeps KEEP_LOG of finished deliveries; older ones go, a batch at a time."""
+    cutoff = timezone.now() - KEEP_LOG
+    old = WebhookDelivery.objects.filter(
+        endpoint=endpoint, state__in=[DeliveryState.SUCCEEDED, DeliveryState.FAILED], created_at__lt=cutoff
+    )
+    pks = list(old.values_list("pk", flat=True)[:1000])
+    if pks:
+        WebhookDelivery.objects.filter(pk__in=pks).delete()
 
 
 def next_due(endpoint: WebhookEndpoint) -> datetime | None:

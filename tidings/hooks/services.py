@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -54,8 +55,11 @@ def check_url(url: Any, *, path: str = "url") -> str:
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+        httpx.URL(url)  # what the sender will parse: a URL it cannot send to is refused now
+    except (ValueError, httpx.InvalidURL) as exc:
         raise ValidationError.field(path, f"is not a valid URL: {exc}") from exc
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError.field(path, "must not hold a user name or password (it would be shown)")
     host = (parts.hostname or "").lower()
     listed = host in netguard.allowed_set(settings.WEBHOOK_ALLOWED_HOSTS)
     if parts.scheme not in ("https", "http") or not host:
@@ -118,10 +122,23 @@ def endpoint_create(*, project: Project, values: Mapping[str, Any]) -> IssuedEnd
 
 
 def endpoint_update(*, endpoint: WebhookEndpoint, values: Mapping[str, Any]) -> WebhookEndpoint:
-    for field, value in _clean(values).items():
+    clean = _clean(values)
+    switched_on = clean.get("enabled") is True and not endpoint.enabled
+    for field, value in clean.items():
         setattr(endpoint, field, value)
     endpoint.save()
+    if switched_on:  # what waited while it was off goes now
+        _start_sender(endpoint.project_id, endpoint.pk)
     return endpoint
+
+
+def _start_sender(project_id: int, endpoint_id: int) -> None:
+    def start() -> None:
+        from tidings.hooks.tasks import enqueue_send
+
+        enqueue_send(project_id, endpoint_id)
+
+    transaction.on_commit(start)
 
 
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> IssuedEndpoint:
@@ -183,14 +200,8 @@ def emit_many(project: Project | int, event_type: str, items: Iterable[Mapping[s
     if not rows:
         return 0
     WebhookDelivery.objects.bulk_create(rows, batch_size=500)
-
-    def start() -> None:
-        from tidings.hooks.tasks import enqueue_send
-
-        for endpoint_id in endpoints:
-            enqueue_send(project_id, endpoint_id)
-
-    transaction.on_commit(start)
+    for endpoint_id in endpoints:
+        _start_sender(project_id, endpoint_id)
     return len(rows)
 
 
@@ -219,14 +230,7 @@ def delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
     succeeded one goes again (a receiver may have lost it after its 2xx)."""
     delivery.state = DeliveryState.PENDING
     delivery.next_attempt_at = timezone.now()
-    delivery.lease_until = None
-    delivery.save(update_fields=["state", "next_attempt_at", "lease_until"])
-    project_id, endpoint_id = delivery.project_id, delivery.endpoint_id
-
-    def start() -> None:
-        from tidings.hooks.tasks import enqueue_send
-
-        enqueue_send(project_id, endpoint_id)
-
-    transaction.on_commit(start)
+    # A lease still running is left alone: that attempt is under way, and its sender records it.
+    delivery.save(update_fields=["state", "next_attempt_at"])
+    _start_sender(delivery.project_id, delivery.endpoint_id)
     return delivery
