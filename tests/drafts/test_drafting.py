@@ -357,10 +357,10 @@ def test_a_new_key_given_with_the_new_address_is_kept(api: ApiClient) -> None:
 @pytest.mark.parametrize(
     ("url", "words"),
     [
-        ("http://169.254.169.254/v1", "private or reserved address (169.254.169.254)"),
-        ("http://10.1.2.3:8080/v1", "private or reserved address (10.1.2.3)"),
-        ("http://[::1]:11434/v1", "loopback address (::1)"),
-        ("http://localhost:11434/v1", "loopback address"),
+        ("http://169.254.169.254/v1", "169.254.169.254 is a private or reserved address"),
+        ("http://10.1.2.3:8080/v1", "10.1.2.3 is a private or reserved address"),
+        ("http://[::1]:11434/v1", "::1 is a loopback address"),
+        ("http://localhost:11434/v1", "localhost is a loopback address"),
     ],
 )
 def test_a_provider_address_inside_the_servers_network_is_refused(
