@@ -199,3 +199,34 @@ def test_a_finished_draft_is_emitted(api, project, receiver) -> None:
     assert event["data"]["id"] == response.json()["id"]
     assert event["data"]["subject"]
     assert event["data"]["designId"] is not None
+
+
+def test_tagging_and_untagging_emit_contact_updated_with_the_tags(api, project, receiver) -> None:
+    people = f.contacts(project, 2)
+    listen(project, receiver, "contact.updated")
+    tag = api.post("tags", {"name": "vip"}).json()
+    ids = [p.pk for p in people]
+    assert api.post(f"tags/{tag['id']}/contacts", {"contactIds": ids}).status_code == 200
+    updated = emitted("contact.updated")
+    assert sorted(e["data"]["id"] for e in updated) == ids
+    assert all(e["data"]["tags"] == ["vip"] for e in updated)
+    assert api.post(f"tags/{tag['id']}/contacts/remove", {"contactIds": ids[:1]}).status_code == 200
+    last = emitted("contact.updated")[-1]
+    assert last["data"]["id"] == ids[0]
+    assert last["data"]["tags"] == []
+
+
+def test_a_campaign_that_fails_is_finished_with_its_status(project, receiver) -> None:
+    from tidings.sending.pipeline import _fail_campaign
+
+    listen(project, receiver, "campaign.finished")
+    f.outbox_connection(project)
+    news = f.tag(project)
+    f.contacts(project, 1, tag=news)
+    campaign = f.campaign(project, design_obj=f.design(project), tag_obj=news)
+    campaign_start(campaign=campaign)
+    _fail_campaign(campaign, "the connection's password was refused")
+    _fail_campaign(campaign, "again")  # no longer sending: nothing more
+    [finished] = emitted("campaign.finished")
+    assert finished["data"]["status"] == "failed"
+    assert finished["data"]["error"] == "the connection's password was refused"

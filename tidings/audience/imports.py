@@ -179,8 +179,6 @@ def contact_import_run(
         _finish(contact_import, "interrupted (the worker stopped); importing the file again is safe")
         raise
     _finish(contact_import, error)
-    contact_import.refresh_from_db()
-    hooks.emit(contact_import.project_id, "import.finished", events.import_data(contact_import))
     if contact_import.created_count >= ANALYZE_AFTER:
         _analyze()
     return contact_import
@@ -197,11 +195,14 @@ def _analyze() -> None:
 
 
 def _finish(contact_import: ContactImport, error: str) -> None:
-    ContactImport.objects.filter(pk=contact_import.pk).update(
-        status=ImportStatus.FAILED if error else ImportStatus.FINISHED,
-        error=error,
-        finished_at=timezone.now(),
-    )
+    with transaction.atomic():
+        ContactImport.objects.filter(pk=contact_import.pk).update(
+            status=ImportStatus.FAILED if error else ImportStatus.FINISHED,
+            error=error,
+            finished_at=timezone.now(),
+        )
+        contact_import.refresh_from_db()
+        hooks.emit(contact_import.project_id, "import.finished", events.import_data(contact_import))
     # The upload holds people's data and is of no further use: a new run needs a new import.
     Path(contact_import.stored_path).unlink(missing_ok=True)
 

@@ -230,9 +230,12 @@ def suppression_remove(
     )
     if suppression.email:
         restored = suppression.previous_status or ContactStatus.NON_SUBSCRIBED
-        scoped(Contact, project).filter(
+        found = scoped(Contact, project).filter(
             email_key=_email_key(suppression.email), status__in=SUPPRESSED_STATUSES
-        ).update(status=restored, updated_at=timezone.now())
+        )
+        back = list(found.values_list("pk", flat=True))
+        found.update(status=restored, updated_at=timezone.now())
+        emit_contacts(project.pk, "contact.updated", back)
     suppression.delete()
     return removal
 
@@ -259,7 +262,7 @@ def contact_create(*, project: Project, values: Mapping[str, Any], source: str =
     if tag_names:
         tags = tags_get_or_create(project=project, names=tag_names)
         ContactTag.objects.bulk_create([ContactTag(contact=contact, tag=t) for t in tags])
-    hooks.emit(project, "contact.created", events.contact_data(contact))
+    emit_contacts(project.pk, "contact.created", [contact])
     return contact
 
 
@@ -295,16 +298,40 @@ def contact_update(*, contact: Contact, values: Mapping[str, Any]) -> Contact:
 
 def _emit_changed(project_id: int, changed: list[tuple[Contact, str]]) -> None:
     """contact.updated for each, and contact.unsubscribed for those whose status became it."""
-    hooks.emit_many(project_id, "contact.updated", [events.contact_data(c) for c, _ in changed])
-    hooks.emit_many(
+    emit_contacts(project_id, "contact.updated", [c for c, _ in changed])
+    emit_contacts(
         project_id,
         "contact.unsubscribed",
         [
-            events.contact_data(c)
+            c
             for c, was in changed
             if c.status == ContactStatus.UNSUBSCRIBED and was != ContactStatus.UNSUBSCRIBED
         ],
     )
+
+
+EMIT_CHUNK = 1000
+
+
+def emit_contacts(project_id: int, event_type: str, contacts: Iterable[Contact | int]) -> None:
+    """``event_type`` for each contact (an instance or an id), with its tag names; nothing is read
+    or built when no endpoint listens."""
+    if not hooks.listeners(project_id, event_type):
+        return
+    pending = list(contacts)
+    for start in range(0, len(pending), EMIT_CHUNK):
+        chunk = pending[start : start + EMIT_CHUNK]
+        ids = [c if isinstance(c, int) else c.pk for c in chunk]
+        loaded = {c.pk: c for c in chunk if not isinstance(c, int)}
+        missing = [pk for pk in ids if pk not in loaded]
+        loaded.update({c.pk: c for c in scoped(Contact, project_id).filter(pk__in=missing)})
+        tags: dict[int, list[str]] = {}
+        for contact_id, name in ContactTag.objects.filter(contact_id__in=ids).values_list(
+            "contact_id", "tag__name"
+        ):
+            tags.setdefault(contact_id, []).append(name)
+        data = [events.contact_data(loaded[pk], sorted(tags.get(pk, []))) for pk in ids if pk in loaded]
+        hooks.emit_many(project_id, event_type, data)
 
 
 def contact_delete(*, contact: Contact) -> None:
@@ -401,7 +428,7 @@ def contacts_upsert(
         result.id = contact.pk
         links += [ContactTag(contact=contact, tag=tags[n]) for n in names]
     ContactTag.objects.bulk_create(links, ignore_conflicts=True)
-    hooks.emit_many(project, "contact.created", [events.contact_data(c) for c in created])
+    emit_contacts(project.pk, "contact.created", created)
     _emit_changed(project.pk, changed)
     return results
 
@@ -529,13 +556,16 @@ def tag_add(
     now = timezone.now()
     added = 0
     batch: list[ContactTag] = []
+    tagged: list[int] = []
     for contact_id in ids.iterator(chunk_size=5000):
         batch.append(ContactTag(contact_id=contact_id, tag=tag, created_at=now))
+        tagged.append(contact_id)
         if len(batch) == 5000:
             ContactTag.objects.bulk_create(batch, ignore_conflicts=True)
             added += len(batch)
             batch = []
     ContactTag.objects.bulk_create(batch, ignore_conflicts=True)
+    emit_contacts(tag.project_id, "contact.updated", tagged)
     return added + len(batch)
 
 
@@ -550,7 +580,14 @@ def tag_remove(
     contacts = _contacts_for(
         project=tag.project, contact_ids=contact_ids, emails=emails, segment_filters=segment_filters
     )
-    deleted, _ = ContactTag.objects.filter(tag=tag, contact_id__in=contacts.values("pk")).delete()
+    links = ContactTag.objects.filter(tag=tag, contact_id__in=contacts.values("pk"))
+    untagged = (
+        list(links.values_list("contact_id", flat=True))
+        if hooks.listeners(tag.project_id, "contact.updated")
+        else []
+    )
+    deleted, _ = links.delete()
+    emit_contacts(tag.project_id, "contact.updated", untagged)
     return deleted
 
 

@@ -40,7 +40,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def contact_data(contact: Any) -> dict[str, Any]:
+def contact_data(contact: Any, tags: list[str]) -> dict[str, Any]:
     return {
         "id": contact.pk,
         "email": contact.email,
@@ -53,6 +53,7 @@ def contact_data(contact: Any) -> dict[str, Any]:
         "customFields": contact.custom_fields,
         "status": contact.status,
         "source": contact.source,
+        "tags": tags,
         "createdAt": _iso(contact.created_at),
         "updatedAt": _iso(contact.updated_at),
     }

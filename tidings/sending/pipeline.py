@@ -533,9 +533,14 @@ def _refusal_record(campaign: Campaign, message: Message, exc: PermanentFailure)
 
 
 def _fail_campaign(campaign: Campaign, reason: str) -> None:
-    Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
-        status=CampaignStatus.FAILED, error=reason[:1000], updated_at=timezone.now()
-    )
+    now = timezone.now()
+    with transaction.atomic():
+        failed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.FAILED, error=reason[:1000], updated_at=now
+        )
+        if failed:
+            campaign.status, campaign.error = CampaignStatus.FAILED, reason[:1000]
+            hooks.emit(campaign.project_id, "campaign.finished", hook_events.campaign_data(campaign))
     log.warning("campaign %s failed: %s", campaign.pk, reason)
 
 

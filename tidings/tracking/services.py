@@ -14,11 +14,9 @@ from django.utils import timezone
 
 from tidings.audience.models import Contact, ContactStatus, Topic, TopicVisibility
 from tidings.audience.selectors import contact_topics
-from tidings.audience.services import topic_set_subscription
+from tidings.audience.services import emit_contacts, topic_set_subscription
 from tidings.core.errors import NotFound
 from tidings.core.models import Project
-from tidings.hooks import events
-from tidings.hooks import services as hooks
 from tidings.tracking.tokens import BadToken, Recipient, read_token
 
 
@@ -38,6 +36,7 @@ def recipient_from_token(token: str) -> tuple[Project, Contact, Recipient]:
     return contact.project, contact, recipient
 
 
+@transaction.atomic
 def unsubscribe(*, contact: Contact) -> bool:
     """Unsubscribe from all marketing mail; True if it changed anything (again is fine)."""
     if contact.status != ContactStatus.SUBSCRIBED:
@@ -49,10 +48,11 @@ def unsubscribe(*, contact: Contact) -> bool:
     contact.status = ContactStatus.UNSUBSCRIBED
     if changed:
         contact.updated_at = now
-        hooks.emit(contact.project_id, "contact.unsubscribed", events.contact_data(contact))
+        emit_contacts(contact.project_id, "contact.unsubscribed", [contact])
     return bool(changed)
 
 
+@transaction.atomic
 def resubscribe(*, contact: Contact) -> bool:
     """Undo one's own unsubscribe from the preference center. Bounced and complained stay."""
     changed = Contact.objects.filter(pk=contact.pk, status=ContactStatus.UNSUBSCRIBED).update(
@@ -63,6 +63,7 @@ def resubscribe(*, contact: Contact) -> bool:
     )
     if changed:
         contact.status = ContactStatus.SUBSCRIBED
+        emit_contacts(contact.project_id, "contact.updated", [contact.pk])
     return bool(changed)
 
 
