@@ -147,8 +147,13 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # flufl.bounce names every detector it tries at INFO: 17 lines for each bounce read.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "flufl.bounce": {"level": "WARNING"}},
+    # flufl.bounce names every detector it tries at INFO: 17 lines for each bounce read; httpx a
+    # line for every request (each webhook delivery, each AI call), which the delivery log holds.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "flufl.bounce": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # Later areas read these; they are settings so one deployment can tune them.

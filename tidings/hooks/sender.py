@@ -46,6 +46,7 @@ DEADLINE = 15.0  # seconds for one attempt in all, however the receiver drips it
 LEASE = timedelta(seconds=60)
 KEEP_RESPONSE = 1000
 KEEP_LOG = timedelta(days=30)
+REREAD = 1.0
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -206,17 +207,13 @@ def _claim(endpoint: WebhookEndpoint) -> WebhookDelivery | None:
     one. One at a time: its lease (LEASE) outlasts one attempt (DEADLINE), not a batch of them."""
     while True:
         now = timezone.now()
-        pk = (
-            WebhookDelivery.objects.filter(_due(endpoint, now))
-            .order_by("id")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if pk is None:
+        delivery = WebhookDelivery.objects.filter(_due(endpoint, now)).order_by("id").first()
+        if delivery is None:
             return None
         lease = now + LEASE
-        if WebhookDelivery.objects.filter(_due(endpoint, now), pk=pk).update(lease_until=lease):
-            return WebhookDelivery.objects.get(pk=pk)
+        if WebhookDelivery.objects.filter(_due(endpoint, now), pk=delivery.pk).update(lease_until=lease):
+            delivery.lease_until = lease
+            return delivery
 
 
 @dataclass(frozen=True)
@@ -229,14 +226,17 @@ class Run:
 def run_endpoint(endpoint: WebhookEndpoint, *, max_seconds: float = 60.0) -> Run:
     """Send the endpoint's due deliveries for up to ``max_seconds``; when the next one is due.
 
-    The endpoint is read again before each delivery: a change of URL, secret or switch made
-    meanwhile holds for the next attempt.
+    The endpoint is read again every REREAD seconds: a change of URL, secret or switch made
+    meanwhile holds within a second.
     """
     deadline = time.monotonic() + max_seconds
     sent = failed = 0
+    read_at = 0.0
     with http_client() as client:
         while time.monotonic() < deadline:
-            endpoint.refresh_from_db()
+            if time.monotonic() - read_at > REREAD:
+                endpoint.refresh_from_db()
+                read_at = time.monotonic()
             if not endpoint.enabled:
                 return Run(sent, failed, None)
             delivery = _claim(endpoint)
