@@ -316,7 +316,8 @@ EMIT_CHUNK = 1000
 def emit_contacts(project_id: int, event_type: str, contacts: Iterable[Contact | int]) -> None:
     """``event_type`` for each contact (an instance or an id), with its tag names; nothing is read
     or built when no endpoint listens."""
-    if not hooks.listeners(project_id, event_type):
+    endpoints = hooks.listeners(project_id, event_type)
+    if not endpoints:
         return
     pending = list(contacts)
     for start in range(0, len(pending), EMIT_CHUNK):
@@ -331,7 +332,7 @@ def emit_contacts(project_id: int, event_type: str, contacts: Iterable[Contact |
         ):
             tags.setdefault(contact_id, []).append(name)
         data = [events.contact_data(loaded[pk], sorted(tags.get(pk, []))) for pk in ids if pk in loaded]
-        hooks.emit_many(project_id, event_type, data)
+        hooks.emit_many(project_id, event_type, data, endpoints=endpoints)
 
 
 def contact_delete(*, contact: Contact) -> None:

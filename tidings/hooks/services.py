@@ -174,10 +174,18 @@ def listeners(project_id: int, event_type: str) -> list[int]:
     return [pk for pk, events in rows if subscribed(events, event_type)]
 
 
-def emit_many(project: Project | int, event_type: str, items: Iterable[Mapping[str, Any]]) -> int:
-    """One event per item for every endpoint that listens; the number of deliveries written."""
+def emit_many(
+    project: Project | int,
+    event_type: str,
+    items: Iterable[Mapping[str, Any]],
+    *,
+    endpoints: list[int] | None = None,
+) -> int:
+    """One event per item for every endpoint that listens (``endpoints``, when the caller asked
+    ``listeners`` already); the number of deliveries written."""
     project_id = project if isinstance(project, int) else project.pk
-    endpoints = listeners(project_id, event_type)
+    if endpoints is None:
+        endpoints = listeners(project_id, event_type)
     if not endpoints:
         return 0
     now = timezone.now()

@@ -414,7 +414,8 @@ def _send_batch(
 
 def _emit_sent(campaign: Campaign, sent: list[_Pushed]) -> None:
     """message.sent for the batch's messages, built only when an endpoint listens."""
-    if not hooks.listeners(campaign.project_id, "message.sent"):
+    endpoints = hooks.listeners(campaign.project_id, "message.sent")
+    if not endpoints:
         return
     hooks.emit_many(
         campaign.project_id,
@@ -430,6 +431,7 @@ def _emit_sent(campaign: Campaign, sent: list[_Pushed]) -> None:
             }
             for done in sent
         ],
+        endpoints=endpoints,
     )
 
 

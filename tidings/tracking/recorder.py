@@ -155,7 +155,8 @@ def _emit(stored: list[Any], emails: dict[int, str]) -> None:
         groups.setdefault((event.project_id, event.kind), []).append(event)
     for (project_id, kind), found in groups.items():
         event_type = hook_events.MESSAGE_EVENTS[kind]
-        if not hooks.listeners(project_id, event_type):
+        endpoints = hooks.listeners(project_id, event_type)
+        if not endpoints:
             continue
         urls = dict(
             TrackedLink.objects.filter(pk__in={e.link_id for e in found if e.link_id}).values_list(
@@ -163,7 +164,7 @@ def _emit(stored: list[Any], emails: dict[int, str]) -> None:
             )
         )
         data = [hook_events.tracking_data(e, url=urls.get(e.link_id, "")) for e in found]
-        hooks.emit_many(project_id, event_type, data)
+        hooks.emit_many(project_id, event_type, data, endpoints=endpoints)
 
 
 class Recorder:
