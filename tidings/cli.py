@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 
 from tidings import cli_remote
 from tidings.cli_output import (
+    CAMPAIGN_FLAGS,
     EXIT_CONFIG,
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
@@ -475,19 +476,6 @@ def cmd_contacts_export(args: argparse.Namespace) -> None:
 WATCH_EVERY = 1.0  # seconds between two refreshes of `campaigns status --watch`
 CONTACT_STATES = ["subscribed", "unsubscribed", "non-subscribed", "bounced", "complained"]
 CAMPAIGN_STATES = ["draft", "scheduled", "sending", "paused", "sent", "cancelled", "failed"]
-_CAMPAIGN_FLAGS = {
-    "name": "--name",
-    "designId": "--design-id",
-    "subject": "--subject",
-    "preheader": "--preheader",
-    "from": "--from",
-    "fromName": "--from-name",
-    "replyTo": "--reply-to",
-    "connectionId": "--connection-id",
-    "topicId": "--topic-id",
-    "scheduledAt": "--at",
-    "timezone": "--timezone",
-}
 
 
 def _campaign(project: Any, campaign_id: int) -> Any:
@@ -769,7 +757,7 @@ def cmd_campaigns_create(args: argparse.Namespace) -> None:
     try:
         campaign = services.campaign_create(project=project, values=values)
     except ValidationError as exc:
-        raise refused(exc, {**_CAMPAIGN_FLAGS, "recipientId": recipient_flag}) from None
+        raise refused(exc, {**CAMPAIGN_FLAGS, "recipientId": recipient_flag}) from None
     problems, counts = services.campaign_preflight(campaign)
     if args.json:
         print_json(
@@ -831,7 +819,7 @@ def cmd_campaigns_schedule(args: argparse.Namespace) -> None:
     try:
         campaign = services.campaign_schedule(campaign=campaign, scheduled_at=args.at, zone=args.timezone)
     except ValidationError as exc:
-        raise refused(exc, _CAMPAIGN_FLAGS, prefix=f"campaign {campaign.pk} cannot be scheduled: ") from None
+        raise refused(exc, CAMPAIGN_FLAGS, prefix=f"campaign {campaign.pk} cannot be scheduled: ") from None
     local = when(campaign.scheduled_at, campaign.timezone)
     utc = when(campaign.scheduled_at, "UTC")
     print(f"campaign {campaign.pk} is scheduled for {local}" + ("" if local == utc else f" ({utc})"))

@@ -13,25 +13,31 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
+from tidings.campaigns.words import excluded_summary
+
 EXIT_REFUSED = 1
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 
+# A campaign's fields (as the API names them) → the flags that set them, so a refusal names the
+# flag the user typed.
+CAMPAIGN_FLAGS = {
+    "name": "--name",
+    "designId": "--design-id",
+    "subject": "--subject",
+    "preheader": "--preheader",
+    "from": "--from",
+    "fromName": "--from-name",
+    "replyTo": "--reply-to",
+    "connectionId": "--connection-id",
+    "topicId": "--topic-id",
+    "scheduledAt": "--at",
+    "timezone": "--timezone",
+}
+
 # A table cell longer than this is cut, with "…" at the end: one long subject or
 # description must not push every other column off the screen.
 MAX_CELL = 48
-
-# The words for why a recipient was left out; the same as tidings.campaigns.services
-# (tests/cli/test_remote_cli.py checks that the two agree).
-REASON_WORDS = {
-    "unsubscribed": "unsubscribed",
-    "non_subscribed": "never subscribed",
-    "bounced": "bounced",
-    "complained": "complained",
-    "topic_opt_out": "opted out of the topic",
-    "suppressed": "on the suppression list",
-    "not_a_contact": "no longer contacts",
-}
 
 
 class CommandError(Exception):
@@ -84,11 +90,6 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
 
 
 # -- campaigns ------------------------------------------------------------------------------------------
-
-
-def excluded_summary(excluded: Mapping[str, int]) -> str:
-    parts = [f"{n:,} {REASON_WORDS.get(reason, reason)}" for reason, n in sorted(excluded.items()) if n]
-    return ", ".join(parts)
 
 
 def duration(seconds: float | None) -> str:

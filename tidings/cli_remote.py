@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tidings.cli_output import (
+    CAMPAIGN_FLAGS,
     EXIT_CONFIG,
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
@@ -453,18 +454,6 @@ def drafts_new(args: argparse.Namespace, target: Target) -> None:
 
 # -- campaigns and sending ----------------------------------------------------------------------------------
 
-_CAMPAIGN_FLAGS = {
-    "name": "--name",
-    "designId": "--design-id",
-    "subject": "--subject",
-    "preheader": "--preheader",
-    "from": "--from",
-    "fromName": "--from-name",
-    "replyTo": "--reply-to",
-    "connectionId": "--connection-id",
-    "topicId": "--topic-id",
-}
-
 
 def campaigns_list(args: argparse.Namespace, target: Target) -> None:
     campaigns = target.api.campaigns.list(status=args.status, archived=args.archived or None, limit=200)
@@ -509,7 +498,7 @@ def campaigns_create(args: argparse.Namespace, target: Target) -> None:
             **{k: v for k, v in optional.items() if v is not None},
         )
     except ValidationError as exc:
-        raise refused(exc, {**_CAMPAIGN_FLAGS, "recipientId": recipient_flag}) from None
+        raise refused(exc, {**CAMPAIGN_FLAGS, "recipientId": recipient_flag}) from None
     check = target.api.campaigns.preflight(campaign.id)
     if args.json:
         print_json(

@@ -19,7 +19,6 @@ from tests.sending import factories as f
 from tidings import cli, cli_output, cli_remote
 from tidings.audience.models import Contact, ContactImport, ContactStatus, Tag
 from tidings.audience.segments import segment_create
-from tidings.campaigns import services as campaign_services
 from tidings.campaigns.models import Campaign, CampaignOrigin, CampaignStatus
 from tidings.core import services
 from tidings.core.models import ApiKey, Project
@@ -694,10 +693,6 @@ def test_local_contacts_import_no_wait_queues_it(
 
 
 # -- output ---------------------------------------------------------------------------------------------
-
-
-def test_the_reasons_words_are_the_campaign_services_own() -> None:
-    assert cli_output.REASON_WORDS == campaign_services._REASON_WORDS
 
 
 def test_tables_align_columns_and_cut_long_cells(capsys: pytest.CaptureFixture[str]) -> None:

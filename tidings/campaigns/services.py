@@ -23,6 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from tidings.audience.models import Segment, Tag, Topic
 from tidings.campaigns.models import FINISHED, Campaign, CampaignOrigin, CampaignStatus, RecipientType
+from tidings.campaigns.words import excluded_summary
 from tidings.content.models import EmailDesign
 from tidings.content.rendering import DesignSource, RenderError, render_full
 from tidings.content.templating import ProjectInfo, render_context
@@ -38,15 +39,6 @@ from tidings.sending.planner import eligibility_counts, plan_campaign
 
 STARTABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
-_REASON_WORDS = {
-    "unsubscribed": "unsubscribed",
-    "non_subscribed": "never subscribed",
-    "bounced": "bounced",
-    "complained": "complained",
-    "topic_opt_out": "opted out of the topic",
-    "suppressed": "on the suppression list",
-    "not_a_contact": "no longer contacts",
-}
 
 
 # -- checking input ---------------------------------------------------------------------------
@@ -250,11 +242,6 @@ def campaign_source(campaign: Campaign) -> DesignSource | None:
     if campaign.template:
         return DesignSource("html", campaign.subject, campaign.preheader, campaign.template)
     return None
-
-
-def excluded_summary(excluded: Mapping[str, int]) -> str:
-    parts = [f"{n:,} {_REASON_WORDS.get(reason, reason)}" for reason, n in sorted(excluded.items()) if n]
-    return ", ".join(parts)
 
 
 def campaign_preflight(campaign: Campaign, *, count_recipients: bool = True) -> tuple[list[Problem], dict]:
