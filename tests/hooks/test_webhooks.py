@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -488,3 +489,46 @@ def test_old_finished_deliveries_leave_the_log(api, receiver) -> None:
     )
     send_due(created["id"])
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_burst_of_events_queues_one_sender_until_it_ends(
+    api, receiver, django_capture_on_commit_callbacks
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    created = register(api, receiver.url(), ["contact.created"])
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            api.post("contacts", {"email": f"p{n}@example.com"})
+    [queued] = DBTaskResult.objects.filter(task_path="tidings.hooks.tasks.webhook_send_task")
+    webhook_send_task.call(*queued.args_kwargs["args"])
+    assert len(receiver.received) == 3
+    assert WebhookEndpoint.objects.get().kicked_at is None
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("contacts", {"email": "late@example.com"})
+    assert DBTaskResult.objects.filter(task_path="tidings.hooks.tasks.webhook_send_task").count() == 1
+    assert created["id"] == WebhookEndpoint.objects.get().pk
+
+
+def test_an_event_held_back_while_a_sender_ran_is_sent_when_it_ends(api, receiver, monkeypatch) -> None:
+    """The event commits after the running sender's last look; its start was held back (a sender
+    was running), so the sender looks once more after letting go."""
+    from tidings.hooks import tasks
+
+    created = register(api, receiver.url(), ["contact.created"])
+    WebhookEndpoint.objects.update(kicked_at=timezone.now())  # a sender is running
+    real = tasks.run_endpoint
+
+    def run_then_an_event_arrives(endpoint: Any, **kwargs: Any) -> Any:
+        run = real(endpoint, **kwargs)
+        api.post("contacts", {"email": "late@example.com"})  # its on_commit start is held back
+        return run
+
+    monkeypatch.setattr(tasks, "run_endpoint", run_then_an_event_arrives)
+    started: list[Any] = []
+    task = tasks.webhook_send_task
+    monkeypatch.setattr(tasks, "webhook_send_task", SimpleNamespace(enqueue=lambda *a: started.append(a)))
+    task.call(api.key.project_id, created["id"])
+    assert started == [(api.key.project_id, created["id"])]

@@ -26,6 +26,9 @@ class WebhookEndpoint(ProjectScopedModel):
     previous_secret_until = models.DateTimeField(null=True, blank=True)
     # When a sender is booked to wake for this endpoint's waiting deliveries.
     wake_at = models.DateTimeField(null=True, blank=True)
+    # When a sender was last queued to send now; while it is queued or running, new events need
+    # no other (it clears this when it ends, then looks once more).
+    kicked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
