@@ -1248,6 +1248,10 @@ def _add_campaign_commands(add: Callable[..., Parser]) -> None:
             "list": cli_remote.campaigns_list,
             "create": cli_remote.campaigns_create,
             "send": cli_remote.campaigns_send,
+            "schedule": cli_remote.campaigns_schedule,
+            "pause": cli_remote.campaigns_pause,
+            "resume": cli_remote.campaigns_resume,
+            "cancel": cli_remote.campaigns_cancel,
             "status": cli_remote.campaigns_status,
         }.get(name)
         if remote is None:

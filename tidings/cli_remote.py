@@ -41,6 +41,7 @@ from tidings.cli_output import (
     progress_line,
     refused,
     skipped,
+    when,
 )
 from tidings.client import (
     APIConnectionError,
@@ -544,6 +545,38 @@ def campaigns_send(args: argparse.Namespace, target: Target) -> None:
         raise refused(exc, {}, prefix=f"campaign {campaign.id} cannot start: ") from None
     queued = f"{campaign.progress.get('queued', 0):,} queued{skipped(campaign.excluded)}"
     print(f"campaign {campaign.id} is {campaign.status}: {queued}")
+
+
+def campaigns_schedule(args: argparse.Namespace, target: Target) -> None:
+    campaign = _campaign(target, args.id)
+    try:
+        campaign = target.api.campaigns.schedule(campaign.id, args.at, timezone=args.timezone)
+    except ValidationError as exc:
+        raise refused(exc, CAMPAIGN_FLAGS, prefix=f"campaign {campaign.id} cannot be scheduled: ") from None
+    local = when(campaign.scheduled_at, campaign.timezone)
+    utc = when(campaign.scheduled_at, "UTC")
+    print(f"campaign {campaign.id} is scheduled for {local}" + ("" if local == utc else f" ({utc})"))
+
+
+def campaigns_pause(args: argparse.Namespace, target: Target) -> None:
+    campaign = target.api.campaigns.pause(_campaign(target, args.id).id)
+    progress = campaign.progress
+    print(
+        f"campaign {campaign.id} is paused: {progress.get('sent', 0):,} of {progress.get('total', 0):,} "
+        f"sent, {progress.get('queued', 0):,} waiting"
+    )
+
+
+def campaigns_resume(args: argparse.Namespace, target: Target) -> None:
+    campaign = target.api.campaigns.resume(_campaign(target, args.id).id)
+    print(f"campaign {campaign.id} is {campaign.status}: {campaign.progress.get('queued', 0):,} left to send")
+
+
+def campaigns_cancel(args: argparse.Namespace, target: Target) -> None:
+    result = target.api.campaigns.cancel(_campaign(target, args.id).id)
+    messages = "message" if result.unsent == 1 else "messages"
+    campaign_id = result.campaign.id if result.campaign else args.id
+    print(f"campaign {campaign_id} is cancelled: {result.unsent:,} {messages} left unsent")
 
 
 def campaigns_status(args: argparse.Namespace, target: Target) -> None:

@@ -330,6 +330,36 @@ def test_campaigns_create_send_status_list(remote: Run, project: Project, news: 
     assert (answer["id"], answer["status"], answer["progress"]["queued"]) == (campaign.pk, "sending", 3)
 
 
+def test_campaigns_schedule_pause_resume_cancel(
+    remote: Run, project: Project, news: Tag, outbox: None
+) -> None:
+    _, campaign = create(remote, project)
+    assert campaign is not None
+    scheduled = remote(
+        "campaigns", "schedule", campaign.pk, "--at", "2030-01-02 09:30", "--timezone", "Europe/Berlin"
+    )
+    assert (scheduled.code, scheduled.out) == (
+        0,
+        f"campaign {campaign.pk} is scheduled for 2030-01-02 09:30 Europe/Berlin (2030-01-02 08:30 UTC)\n",
+    )
+    assert remote("campaigns", "send", campaign.pk).code == 0
+    paused = remote("campaigns", "pause", campaign.pk)
+    assert (paused.code, paused.out) == (0, f"campaign {campaign.pk} is paused: 0 of 4 sent, 3 waiting\n")
+    resumed = remote("campaigns", "resume", campaign.pk)
+    assert (resumed.code, resumed.out) == (0, f"campaign {campaign.pk} is sending: 3 left to send\n")
+    cancelled = remote("campaigns", "cancel", campaign.pk)
+    assert (cancelled.code, cancelled.out) == (
+        0,
+        f"campaign {campaign.pk} is cancelled: 3 messages left unsent\n",
+    )
+    again = remote("campaigns", "pause", campaign.pk)
+    assert again.code == 1
+    # (The live server, in this process, may log its 409 onto the captured stderr: the last line.)
+    assert again.err.splitlines()[-1] == (
+        "tidings: only a sending campaign can be paused; this one is cancelled"
+    )
+
+
 def test_campaigns_status_watch_draws_a_progress_bar_until_sent(
     remote: Run, project: Project, news: Tag, outbox: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
