@@ -278,7 +278,8 @@ IDEMPOTENCY_HEADER = {
 
 
 class _Unstored(Exception):
-    """The view answered with an error: its work is rolled back and nothing is stored."""
+    """The view answered with an error (or not with JSON): no answer is stored, and the key is free
+    for the request to be sent again."""
 
     def __init__(self, response: HttpResponse) -> None:
         self.response = response

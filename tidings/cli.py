@@ -240,10 +240,13 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
 
 def _watch_sending() -> None:
-    """Campaigns that were sending when the workers stopped go on once they start."""
+    """Campaigns that were sending, and webhook deliveries that were due, when the workers stopped
+    go on once they start."""
+    from tidings.hooks.tasks import wake_all
     from tidings.sending.tasks import watch_sending
 
     watch_sending()
+    wake_all()
 
 
 def _read_password(args: argparse.Namespace) -> str:

@@ -80,8 +80,7 @@ MIDDLEWARE = [
     # First, so that every error under /api/ leaves as problem+json, also those
     # raised by the middleware below it (a bad Host header, a too large body).
     "tidings.api.problem_middleware",
-    # Next, so that a stored answer is given before any other work, and a view's work and its
-    # answer commit together.
+    # Next, so that a stored answer is given before any other work is done.
     "tidings.api.idempotency_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

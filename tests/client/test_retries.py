@@ -60,6 +60,17 @@ def test_rate_limited_answer_is_retried_after_the_servers_retry_after(stub: Stub
     assert stub.seen[1].at - stub.seen[0].at >= 0.95
 
 
+def test_a_key_still_being_worked_on_is_asked_for_again(stub: StubApi) -> None:
+    busy = problem(
+        409, "idempotency_in_progress", "a request with this Idempotency-Key is still being worked on"
+    )
+    stub.reply(Reply(409, busy, {"Retry-After": "0"}), Reply(202, SENT))
+    with make(stub) as tidings:
+        result = send_one(tidings)
+    assert result.batch_id == 7  # type: ignore[attr-defined]
+    assert stub.seen[0].headers["idempotency-key"] == stub.seen[1].headers["idempotency-key"]
+
+
 def test_server_errors_are_retried_with_the_same_idempotency_key(stub: StubApi) -> None:
     stub.reply(
         Reply(503, problem(503, "unavailable", "restarting")),

@@ -152,12 +152,14 @@ def test_opens_and_clicks_from_tracking_are_emitted_with_the_link(project, recei
 
 def test_an_unsubscribe_is_emitted_once(project, receiver) -> None:
     [person] = f.contacts(project, 1)
-    listen(project, receiver, "contact.unsubscribed")
+    listen(project, receiver, "contact.unsubscribed", "contact.updated")
     assert unsubscribe(contact=person)
     assert not unsubscribe(contact=person)  # again: nothing changed, nothing sent
     [event] = emitted("contact.unsubscribed")
     assert event["data"]["email"] == person.email
     assert event["data"]["status"] == "unsubscribed"
+    [updated] = emitted("contact.updated")  # as when its status is changed through the API
+    assert updated["data"]["status"] == "unsubscribed"
 
 
 def test_bulk_upserts_emit_created_and_updated(api, project, receiver) -> None:

@@ -81,6 +81,9 @@ def test_events_default_to_all_and_unknown_ones_are_named(api, receiver) -> None
         "https://[64:ff9b::a9fe:a9fe]/hooks",  # NAT64 of 169.254.169.254
         "https://[2002:a9fe:a9fe::1]/hooks",  # 6to4 of 169.254.169.254
         "https://[::10.0.0.1]/hooks",  # IPv4-compatible
+        "https://[64:ff9b:1::a00:1]/hooks",  # local-use NAT64 of 10.0.0.1
+        "https://[::ffff:0:a00:1]/hooks",  # SIIT
+        "https://[fec0::1]/hooks",  # site-local
     ],
 )
 def test_loopback_private_and_link_local_addresses_are_refused(api, url) -> None:
@@ -376,7 +379,7 @@ def test_an_event_starts_a_sender_after_commit(api, receiver, django_capture_on_
         api.patch(f"contacts/{contact['id']}", {"status": "unsubscribed"})
     [queued] = DBTaskResult.objects.all()
     assert queued.task_path == "tidings.hooks.tasks.webhook_send_task"
-    assert queued.args_kwargs["args"] == [api.key.project_id, created["id"]]
+    assert queued.args_kwargs["args"][:2] == [api.key.project_id, created["id"]]
     webhook_send_task.call(*queued.args_kwargs["args"])
     assert json.loads(receiver.received[0].body)["data"]["status"] == "unsubscribed"
 
@@ -518,7 +521,8 @@ def test_an_event_held_back_while_a_sender_ran_is_sent_when_it_ends(api, receive
     from tidings.hooks import tasks
 
     created = register(api, receiver.url(), ["contact.created"])
-    WebhookEndpoint.objects.update(kicked_at=timezone.now())  # a sender is running
+    kicked = timezone.now()
+    WebhookEndpoint.objects.update(kicked_at=kicked)  # this sender was queued and runs
     real = tasks.run_endpoint
 
     def run_then_an_event_arrives(endpoint: Any, **kwargs: Any) -> Any:
@@ -530,5 +534,36 @@ def test_an_event_held_back_while_a_sender_ran_is_sent_when_it_ends(api, receive
     started: list[Any] = []
     task = tasks.webhook_send_task
     monkeypatch.setattr(tasks, "webhook_send_task", SimpleNamespace(enqueue=lambda *a: started.append(a)))
-    task.call(api.key.project_id, created["id"])
-    assert started == [(api.key.project_id, created["id"])]
+    task.call(api.key.project_id, created["id"], kicked.isoformat())
+    assert len(started) == 1
+    assert started[0][:2] == (api.key.project_id, created["id"])
+
+
+def test_a_sender_that_fails_lets_go_of_its_start(api, receiver, monkeypatch) -> None:
+    from tidings.hooks import tasks
+
+    created = register(api, receiver.url(), ["contact.created"])
+    kicked = timezone.now()
+    WebhookEndpoint.objects.update(kicked_at=kicked)
+
+    def breaks(endpoint: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(tasks, "run_endpoint", breaks)
+    with pytest.raises(RuntimeError):
+        webhook_send_task.call(api.key.project_id, created["id"], kicked.isoformat())
+    assert WebhookEndpoint.objects.get().kicked_at is None
+
+
+def test_a_starting_worker_wakes_endpoints_with_due_deliveries(api, receiver) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from tidings.hooks.tasks import wake_all
+
+    created = register(api, receiver.url(), ["contact.created"])
+    register(api, receiver.url("/idle"), ["contact.updated"])
+    api.post("contacts", {"email": "ada@example.com"})
+    DBTaskResult.objects.all().delete()
+    assert wake_all() == 1
+    [queued] = DBTaskResult.objects.all()
+    assert queued.args_kwargs["args"][:2] == [api.key.project_id, created["id"]]

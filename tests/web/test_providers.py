@@ -151,7 +151,7 @@ def test_an_smtp_connection_has_no_webhook_section(
     owner_client.post("/settings/providers/new/?kind=smtp", _smtp_form(smtp_auth_server))
     connection = ProviderConnection.objects.get(project=project)
     body = owner_client.get(f"/settings/providers/{connection.pk}/").content.decode()
-    assert "/webhooks/" not in body
+    assert "/webhooks/" not in body.replace("/settings/webhooks/", "")  # the menu links to those
     assert "Provider events" not in body
 
 

@@ -174,7 +174,8 @@ def contact_import_run(
         error = str(exc)
     except Exception as exc:
         logger.exception("import %s of project %s failed", contact_import.pk, contact_import.project_id)
-        error = f"unexpected error: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}"
+        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+        error = f"unexpected error: {type(exc).__name__}: {first_line}".rstrip(": ")
     except BaseException:
         _finish(contact_import, "interrupted (the worker stopped); importing the file again is safe")
         raise

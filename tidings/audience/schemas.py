@@ -137,16 +137,21 @@ class TopicChoiceIn(CamelIn):
     subscribed: bool
 
 
+# The rules the service applies, stated in the document (the service's own messages stay).
+TAG_NAME = {"minLength": 1, "pattern": r"\S"}  # at most 100 characters once trimmed
+TAG_COLOR = {"pattern": r"^(#[0-9a-fA-F]{6})?$"}
+
+
 class TagIn(CamelIn):
-    name: str = Field(examples=["vip"])
-    color: str | None = Field(None, examples=["#d9480f"])
-    description: str | None = None
+    name: str = Field(examples=["vip"], json_schema_extra=TAG_NAME)
+    color: str | None = Field(None, examples=["#d9480f"], json_schema_extra=TAG_COLOR)
+    description: str | None = Field(None, json_schema_extra={"maxLength": 500})
 
 
 class TagPatch(CamelIn):
-    name: str | None = None
-    color: str | None = None
-    description: str | None = None
+    name: str | None = Field(None, json_schema_extra=TAG_NAME)
+    color: str | None = Field(None, json_schema_extra=TAG_COLOR)
+    description: str | None = Field(None, json_schema_extra={"maxLength": 500})
 
 
 class TagOut(CamelSchema):

@@ -557,10 +557,12 @@ def tag_add(
     now = timezone.now()
     added = 0
     batch: list[ContactTag] = []
+    listening = hooks.listeners(tag.project_id, "contact.updated")
     tagged: list[int] = []
     for contact_id in ids.iterator(chunk_size=5000):
         batch.append(ContactTag(contact_id=contact_id, tag=tag, created_at=now))
-        tagged.append(contact_id)
+        if listening:
+            tagged.append(contact_id)
         if len(batch) == 5000:
             ContactTag.objects.bulk_create(batch, ignore_conflicts=True)
             added += len(batch)

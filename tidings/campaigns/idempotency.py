@@ -9,13 +9,15 @@ still works waits for the first's answer (up to ``WAIT``) and gives it. The
 work runs in no transaction of ours: a view that calls out (an AI provider, a
 test send) holds no lock meanwhile. An error answer is not stored and frees
 the key. A claim whose request died (no answer after ``ABANDONED``) is taken
-over, so the work of a request that died after working may be done again.
+over, so the work of a request that died after working may be done again
+(and a request working longer than that shares its key with a retry).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -31,8 +33,12 @@ from tidings.core import secrets
 from tidings.core.errors import Conflict, ValidationError
 from tidings.core.models import Project
 
+log = logging.getLogger(__name__)
+
 KEEP = timedelta(hours=24)
-WAIT = 30.0  # seconds a repeat waits for the first request's answer
+# Seconds a repeat waits for the first request's answer: well under a client's own timeout, so
+# the client hears "in progress" (and may ask again) rather than timing out.
+WAIT = 15.0
 ABANDONED = timedelta(minutes=10)
 IN_PROGRESS = 0  # the status of a claim that has no answer yet
 PURGE_BATCH = 200
@@ -62,6 +68,8 @@ def seal(response: Any) -> dict[str, str]:
 
 
 def unseal(stored: Any) -> Any:
+    if not (isinstance(stored, dict) and set(stored) == {"sealed"}):
+        return stored  # kept before answers were sealed
     return json.loads(secrets.decrypt(stored["sealed"]))
 
 
@@ -80,13 +88,18 @@ def _claim(project: Project, endpoint: str, key: str, fingerprint: str) -> Idemp
     deadline = time.monotonic() + WAIT
     pause = 0.02
     while True:
+        if time.monotonic() > deadline:
+            raise InProgress()
         row = IdempotentRequest.objects.for_project(project).filter(endpoint=endpoint, key=key).first()
         now = timezone.now()
-        if row is not None and (
-            row.created_at < now - KEEP
-            or (row.status_code == IN_PROGRESS and row.created_at < now - ABANDONED)
-        ):
-            IdempotentRequest.objects.filter(pk=row.pk, created_at=row.created_at).delete()
+        if row is not None and row.created_at < now - KEEP:
+            IdempotentRequest.objects.filter(pk=row.pk, created_at__lt=now - KEEP).delete()
+            continue
+        if row is not None and row.status_code == IN_PROGRESS and row.created_at < now - ABANDONED:
+            # Its request died without an answer: take the key over (only if still unanswered).
+            IdempotentRequest.objects.filter(
+                pk=row.pk, status_code=IN_PROGRESS, created_at__lt=now - ABANDONED
+            ).delete()
             continue
         if row is not None:
             if row.fingerprint != fingerprint:
@@ -96,8 +109,6 @@ def _claim(project: Project, endpoint: str, key: str, fingerprint: str) -> Idemp
                 )
             if row.status_code != IN_PROGRESS:
                 return Answer(row.status_code, unseal(row.response), replayed=True)
-            if time.monotonic() > deadline:
-                raise InProgress()
             time.sleep(pause)
             pause = min(pause * 2, 0.25)
             continue
@@ -112,7 +123,11 @@ def _claim(project: Project, endpoint: str, key: str, fingerprint: str) -> Idemp
                     response={},
                 )
         except IntegrityError:
-            continue  # another request claimed it a moment ago: wait for its answer
+            # Another request claimed it a moment ago (wait for its answer); if no claim can be
+            # seen, the insert failed for another reason (the project is gone): say so.
+            if not IdempotentRequest.objects.for_project(project).filter(endpoint=endpoint, key=key).exists():
+                raise
+            continue
 
 
 def idempotent(
@@ -137,5 +152,9 @@ def idempotent(
     except BaseException:
         IdempotentRequest.objects.filter(pk=claim.pk).delete()
         raise
-    IdempotentRequest.objects.filter(pk=claim.pk).update(status_code=status, response=seal(response))
+    stored = IdempotentRequest.objects.filter(pk=claim.pk, status_code=IN_PROGRESS).update(
+        status_code=status, response=seal(response)
+    )
+    if not stored:
+        log.warning("idempotency key %r of %s was taken over while its request still worked", key, endpoint)
     return Answer(status, response, replayed=False)

@@ -128,15 +128,20 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, seconds) if seconds == seconds else None  # NaN is no answer
 
 
+# The code of the 409 a server gives while the first request with a key is still being worked on.
+IN_PROGRESS = "idempotency_in_progress"
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """When to try a call again, and how long to wait first.
 
     Retried: transport failures (no connection, a timeout, a dropped
     connection; every POST carries an Idempotency-Key, so the server does a
-    retried POST once), 408, 429 and 500/502/503/504. Never retried: other 4xx,
-    409 included (a reused Idempotency-Key with another body will not get
-    better by repeating it). The wait is the server's ``Retry-After`` when it
+    retried POST once), 408, 429, 500/502/503/504, and the 409 that says the
+    first request with this Idempotency-Key is still being worked on. Never
+    retried: other 4xx, the other 409s included (a reused Idempotency-Key with
+    another body will not get better by repeating it). The wait is the server's ``Retry-After`` when it
     gives one; otherwise exponential backoff (``backoff`` × 2ⁿ, at most
     ``max_backoff``) with jitter, so many clients do not come back at once. A
     ``Retry-After`` longer than ``max_retry_after`` is not waited for: the
@@ -154,7 +159,8 @@ class RetryPolicy:
         if attempt >= self.max_retries:
             return None
         if isinstance(error, APIStatusError):
-            if error.status not in self.retry_statuses:
+            in_progress = error.status == 409 and error.code == IN_PROGRESS
+            if error.status not in self.retry_statuses and not in_progress:
                 return None
         elif not isinstance(error, APIConnectionError) or not isinstance(
             error.__cause__, RETRYABLE_TRANSPORT

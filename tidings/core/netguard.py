@@ -60,9 +60,18 @@ def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
 
 
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Not global whatever an older Python's ipaddress says: local-use NAT64 (RFC 8215), SIIT
+# translated addresses, and the deprecated site-local range.
+NOT_GLOBAL = [
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("fec0::/10"),
+]
 
 
 def is_public(address: Address) -> bool:
+    if any(address in network for network in NOT_GLOBAL if address.version == network.version):
+        return False
     inner = _embedded_ipv4(address)
     return address.is_global and (inner is None or inner.is_global)
 

@@ -11,7 +11,11 @@ from tidings.core.schemas import CamelIn, CamelSchema
 
 
 class PersonaIn(CamelIn):
-    type: str = Field("none", description="none, contact, audience (a segment; `segment` also works) or tag")
+    type: str = Field(
+        "none",
+        description="none, contact, audience (a segment; `segment` also works) or tag",
+        json_schema_extra={"enum": ["none", "contact", "audience", "segment", "tag", ""]},
+    )
     # strict: JSON false is not the id 0.
     id: int | None = Field(
         None, strict=True, description="The contact's, segment's or tag's id; none for `none`."

@@ -542,6 +542,7 @@ def _fail_campaign(campaign: Campaign, reason: str) -> None:
         )
         if failed:
             campaign.status, campaign.error = CampaignStatus.FAILED, reason[:1000]
+            campaign.finished_at = now  # for the event: the campaign may still be resumed
             hooks.emit(campaign.project_id, "campaign.finished", hook_events.campaign_data(campaign))
     log.warning("campaign %s failed: %s", campaign.pk, reason)
 

@@ -48,6 +48,7 @@ def unsubscribe(*, contact: Contact) -> bool:
     contact.status = ContactStatus.UNSUBSCRIBED
     if changed:
         contact.updated_at = now
+        emit_contacts(contact.project_id, "contact.updated", [contact])
         emit_contacts(contact.project_id, "contact.unsubscribed", [contact])
     return bool(changed)
 
