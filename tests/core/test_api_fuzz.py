@@ -72,6 +72,10 @@ STRICTER_THAN_DOCUMENTED = [
     "POST /api/v1/tags/{tagId}/contacts/remove",
     "POST /api/v1/topics/{topicId}/subscribe",
     "POST /api/v1/topics/{topicId}/unsubscribe",
+    # A persona's id is required unless its type is none (a cross-field rule).
+    "PUT /api/v1/drafts/{draftId}/persona",
+    # A test send's address must be one email-validator accepts, which "format: email" does not say.
+    "POST /api/v1/designs/{designId}/test",
     # A webhook URL's host must resolve to a public address: no schema can say which hosts do.
     "POST /api/v1/webhooks",
     "PATCH /api/v1/webhooks/{webhookId}",

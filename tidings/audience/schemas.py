@@ -92,7 +92,9 @@ class ContactOut(CamelSchema):
 
 
 class BulkUpsertIn(CamelIn):
-    contacts: list[dict[str, Any]] = Field(description="Up to 1,000 contact objects, matched by email.")
+    contacts: list[dict[str, Any]] = Field(
+        description="Up to 1,000 contact objects, matched by email.", json_schema_extra={"maxItems": 1000}
+    )
 
 
 class FieldErrorOut(CamelSchema):
@@ -118,7 +120,7 @@ class BulkUpsertOut(CamelSchema):
 
 
 class BulkDeleteIn(CamelIn):
-    emails: list[str]
+    emails: list[str] = Field(json_schema_extra={"maxItems": 1000})
 
 
 class BulkDeleteOut(CamelSchema):
@@ -138,7 +140,7 @@ class TopicChoiceIn(CamelIn):
 
 
 # The rules the service applies, stated in the document (the service's own messages stay).
-TAG_NAME = {"minLength": 1, "pattern": r"\S"}  # at most 100 characters once trimmed
+TAG_NAME = {"minLength": 1, "maxLength": 100, "pattern": r"\S"}
 TAG_COLOR = {"pattern": r"^(#[0-9a-fA-F]{6})?$"}
 
 

@@ -71,7 +71,9 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 class ApiKeyIn(CamelIn):
-    name: str = Field(min_length=1, max_length=100, examples=["Production app"])
+    name: str = Field(
+        min_length=1, max_length=100, examples=["Production app"], json_schema_extra={"pattern": r"\S"}
+    )
 
 
 class MemberOut(CamelSchema):

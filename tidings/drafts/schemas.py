@@ -75,7 +75,10 @@ class DraftIn(CamelIn):
 
 
 class PromptIn(CamelIn):
-    prompt: str = Field(examples=["shorter, and more formal"])
+    prompt: str = Field(
+        examples=["shorter, and more formal"],
+        json_schema_extra={"minLength": 1, "maxLength": 4000, "pattern": r"\S"},
+    )
 
 
 class RestoreIn(CamelIn):
