@@ -41,6 +41,7 @@ from tidings.cli_output import (
     Redrawn,
     fail,
     import_summary_line,
+    print_campaigns,
     print_json,
     print_status,
     print_table,
@@ -724,13 +725,7 @@ def cmd_campaigns_list(args: argparse.Namespace) -> None:
         }
         for c in campaigns
     ]
-    if args.json:
-        print_json(rows)
-        return
-    print_table(
-        ["id", "name", "status", "sent/total"],
-        [[r["id"], r["name"], r["status"], f"{r['sent']:,}/{r['total']:,}"] for r in rows],
-    )
+    print_campaigns(rows, as_json=args.json)
 
 
 def cmd_campaigns_create(args: argparse.Namespace) -> None:

@@ -81,6 +81,17 @@ def _cell(value: object) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
+def print_campaigns(rows: list[dict[str, Any]], *, as_json: bool) -> None:
+    """``campaigns list``, locally and remotely: id, name, status and sent/total of each."""
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        ["id", "name", "status", "sent/total"],
+        [[r["id"], r["name"], r["status"], f"{r['sent']:,}/{r['total']:,}"] for r in rows],
+    )
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Aligned columns under a header row; long cells are cut (``--json`` has them whole)."""
     cells = [[str(h) for h in headers], *[[_cell(c) for c in row] for row in rows]]

@@ -35,6 +35,7 @@ from tidings.cli_output import (
     ImportProgress,
     Redrawn,
     import_summary_line,
+    print_campaigns,
     print_json,
     print_status,
     print_table,
@@ -468,13 +469,7 @@ def campaigns_list(args: argparse.Namespace, target: Target) -> None:
         }
         for c in campaigns
     ]
-    if args.json:
-        print_json(rows)
-        return
-    print_table(
-        ["id", "name", "status", "sent/total"],
-        [[r["id"], r["name"], r["status"], f"{r['sent']:,}/{r['total']:,}"] for r in rows],
-    )
+    print_campaigns(rows, as_json=args.json)
 
 
 def campaigns_create(args: argparse.Namespace, target: Target) -> None:
